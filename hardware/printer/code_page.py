@@ -1,0 +1,95 @@
+"""Text for the printer's character code page.
+
+The code page is selected explicitly (ESC t n) and text is encoded here, so the bytes of a
+ticket do not depend on a library guessing encodings. Both pages print é, è, ë, ç and €.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+# name → (Python codec, ESC t page number in the Epson table)
+CODE_PAGES: dict[str, tuple[str, int]] = {
+    "cp858": ("cp858", 19),  # PC858: PC850 with € at 0xD5
+    "cp1252": ("cp1252", 16),  # WPC1252
+}
+DEFAULT_CODE_PAGE = "cp858"
+
+# Letters that do not decompose into a base letter plus accent, and typographic marks that
+# translations often contain.
+_SUBSTITUTES = {
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h", "Ħ": "H",
+    "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N", "œ": "oe", "Œ": "OE", "ĳ": "ij", "Ĳ": "IJ",
+    "‘": "'", "’": "'", "‚": ",", "‛": "'", "“": '"', "”": '"', "„": '"',
+    "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-", "•": "-", "…": "...",
+}
+
+
+def codec(code_page: str) -> str:
+    return _page(code_page)[0]
+
+
+def page_number(code_page: str) -> int:
+    return _page(code_page)[1]
+
+
+def _page(code_page: str) -> tuple[str, int]:
+    try:
+        return CODE_PAGES[code_page]
+    except KeyError:
+        raise ValueError(
+            f"unknown code page {code_page!r}; choose one of {', '.join(CODE_PAGES)}"
+        ) from None
+
+
+def _printable_char(char: str, codec_name: str) -> str | None:
+    category = unicodedata.category(char)
+    # Control bytes in text would reach the printer as commands: never pass them through.
+    if category == "Cc":
+        return " "
+    if category == "Cf":  # direction marks, zero-width joiners, BOM
+        return ""
+    for candidate in (char, _SUBSTITUTES.get(char)):
+        if candidate is None:
+            continue
+        try:
+            candidate.encode(codec_name)
+            return candidate
+        except UnicodeEncodeError:
+            pass
+    base = "".join(
+        c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+    )
+    if base and base != char:
+        try:
+            base.encode(codec_name)
+            return base
+        except UnicodeEncodeError:
+            pass
+    return None
+
+
+def paper_text(text: str, code_page: str = DEFAULT_CODE_PAGE) -> str | None:
+    """`text` as the printer can print it, or None if some character has no stand-in."""
+    codec_name = codec(code_page)
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        printable = _printable_char(char, codec_name)
+        if printable is None:
+            return None
+        out.append(printable)
+    return "".join(out)
+
+
+def paper_text_or_placeholder(text: str, code_page: str = DEFAULT_CODE_PAGE) -> str:
+    """Like `paper_text`, but an unprintable character becomes "?" instead of failing."""
+    codec_name = codec(code_page)
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        printable = _printable_char(char, codec_name)
+        out.append("?" if printable is None else printable)
+    return "".join(out)
+
+
+def encode(text: str, code_page: str = DEFAULT_CODE_PAGE) -> bytes:
+    """Bytes for text already made printable (never raises for any input)."""
+    return paper_text_or_placeholder(text, code_page).encode(codec(code_page))

@@ -1,0 +1,190 @@
+"""The queue ticket: one model, and the list of lines every rendering shares.
+
+The caller passes already translated strings; this module never translates. A ticket carries
+no personal data: a number, a service, times and counts only.
+
+Right-to-left languages and scripts a thermal printer cannot print: the on-screen preview
+always shows the citizen's language. The paper ticket prints a citizen's-language text only
+when its script is left-to-right and every character is in the printer's code page (after
+dropping accents the code page lacks, e.g. Polish "ś" → "s"). Otherwise the paper uses the
+site's main language: `service_name_main` (always printed), `labels_main`, `bring_main` and
+`footer_main` when given (English labels, and no bring list or footer, when not).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hardware.printer.code_page import DEFAULT_CODE_PAGE, paper_text, paper_text_or_placeholder
+
+# Primary language subtags written right to left.
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
+
+
+def is_rtl(language: str) -> bool:
+    return language.replace("_", "-").split("-")[0].lower() in RTL_LANGUAGES
+
+
+@dataclass(frozen=True)
+class TicketLabels:
+    """Fixed texts on a ticket, already translated into one language."""
+
+    your_number: str = "Your number"
+    people_ahead: str = "People ahead of you"
+    estimated_wait: str = "Estimated wait"
+    minutes: str = "minutes"
+    bring: str = "Bring"
+    follow_your_turn: str = "Follow your turn"
+
+    @classmethod
+    def coerce(cls, value: TicketLabels | Mapping[str, str] | None) -> TicketLabels:
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        return cls(**dict(value))
+
+    def texts(self) -> tuple[str, ...]:
+        return dataclasses.astuple(self)
+
+
+@dataclass(frozen=True)
+class TicketPrint:
+    """Everything printed on one queue ticket (and shown in its preview)."""
+
+    municipality: str
+    number: str
+    service_name: str
+    service_name_main: str
+    issued_at: datetime
+    people_ahead: int
+    estimated_wait_minutes: int | None
+    bring: Sequence[str]
+    status_url: str
+    footer: str
+    language: str
+    labels: TicketLabels = field(default_factory=TicketLabels)
+    # Main-language versions, printed when the citizen's language cannot be (see module doc).
+    labels_main: TicketLabels | None = None
+    bring_main: Sequence[str] | None = None
+    footer_main: str | None = None
+
+    def __post_init__(self) -> None:
+        # Frozen and hashable: lists become tuples, label dicts become TicketLabels.
+        object.__setattr__(self, "bring", tuple(self.bring))
+        object.__setattr__(self, "labels", TicketLabels.coerce(self.labels))
+        if self.labels_main is not None:
+            object.__setattr__(self, "labels_main", TicketLabels.coerce(self.labels_main))
+        if self.bring_main is not None:
+            object.__setattr__(self, "bring_main", tuple(self.bring_main))
+        if not self.number:
+            raise ValueError("a ticket needs a number")
+        if self.people_ahead < 0:
+            raise ValueError("people_ahead cannot be negative")
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    """One line of ticket content; `role` tells renderers how to style it.
+
+    Roles, in ticket order: municipality, number_label, number, service, service_main, issued,
+    people_ahead, estimated_wait, bring_label, bring_item, qr (text = the URL to encode),
+    follow_label, status_url, footer.
+    """
+
+    role: str
+    text: str
+
+
+def format_issued(issued_at: datetime) -> str:
+    # Numeric day/month/year is read the same way in every language of a Belgian office.
+    return issued_at.strftime("%d/%m/%Y %H:%M")
+
+
+def ticket_lines(
+    ticket: TicketPrint, *, paper: bool = False, code_page: str = DEFAULT_CODE_PAGE
+) -> list[TicketLine]:
+    """The ticket's content as lines: the screen version, or with `paper=True` what the printer
+    can print in `code_page` (see the module doc for the fallback rules)."""
+    if paper:
+        content = _paper_content(ticket, code_page)
+    else:
+        content = _Content(
+            service=ticket.service_name,
+            labels=ticket.labels,
+            bring=ticket.bring,
+            footer=ticket.footer,
+        )
+    labels = content.labels
+    lines = [
+        TicketLine("municipality", ticket.municipality),
+        TicketLine("number_label", labels.your_number),
+        TicketLine("number", ticket.number),
+    ]
+    if content.service:
+        lines.append(TicketLine("service", content.service))
+    if ticket.service_name_main and ticket.service_name_main != content.service:
+        lines.append(TicketLine("service_main", ticket.service_name_main))
+    lines.append(TicketLine("issued", format_issued(ticket.issued_at)))
+    lines.append(TicketLine("people_ahead", f"{labels.people_ahead}: {ticket.people_ahead}"))
+    if ticket.estimated_wait_minutes is not None:
+        lines.append(
+            TicketLine(
+                "estimated_wait",
+                f"{labels.estimated_wait}: {ticket.estimated_wait_minutes} {labels.minutes}",
+            )
+        )
+    if content.bring:
+        lines.append(TicketLine("bring_label", labels.bring))
+        lines.extend(TicketLine("bring_item", item) for item in content.bring)
+    if ticket.status_url:
+        lines.append(TicketLine("qr", ticket.status_url))
+        lines.append(TicketLine("follow_label", labels.follow_your_turn))
+        lines.append(TicketLine("status_url", ticket.status_url))
+    if content.footer:
+        lines.append(TicketLine("footer", content.footer))
+    if paper:
+        # Texts that were not swapped for a main-language version (municipality, main
+        # service name) still must not stop a ticket: unprintable characters become "?".
+        lines = [
+            TicketLine(line.role, paper_text_or_placeholder(line.text, code_page))
+            for line in lines
+        ]
+    return lines
+
+
+@dataclass(frozen=True)
+class _Content:
+    service: str | None
+    labels: TicketLabels
+    bring: tuple[str, ...]
+    footer: str | None
+
+
+def _paper_content(ticket: TicketPrint, code_page: str) -> _Content:
+    rtl = is_rtl(ticket.language)
+
+    def printable(text: str) -> str | None:
+        return None if rtl else paper_text(text, code_page)
+
+    service = printable(ticket.service_name)
+
+    label_texts = [printable(text) for text in ticket.labels.texts()]
+    if all(text is not None for text in label_texts):
+        labels = TicketLabels(*label_texts)
+    else:
+        labels = ticket.labels_main or TicketLabels()
+
+    bring_texts = [printable(item) for item in ticket.bring]
+    if all(text is not None for text in bring_texts):
+        bring = tuple(bring_texts)
+    else:
+        bring = tuple(ticket.bring_main or ())
+
+    footer = None
+    if ticket.footer:
+        footer = printable(ticket.footer) or ticket.footer_main
+
+    return _Content(service=service, labels=labels, bring=bring, footer=footer)

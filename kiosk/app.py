@@ -1,0 +1,47 @@
+"""The application factory; it reads as the table of contents of the app."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, errors
+from .config import build_config
+from .extensions import babel, csrf, office
+from .i18n import select_locale, set_language_globals
+
+PACKAGE = Path(__file__).parent
+
+
+def _assets(name: str) -> str:
+    """templates/ and static/ sit beside the package in a checkout, inside it when installed."""
+    inside = PACKAGE / name
+    return str(inside if inside.is_dir() else PACKAGE.parent / name)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=_assets("templates"), static_folder=_assets("static"))
+    app.config.from_mapping(build_config(app.instance_path, config))
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register_errorhandlers(app)
+    cli.register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    office.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(PACKAGE / "translations"))
+    app.before_request(set_language_globals)
+    app.context_processor(lambda: {"site": office.site})
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import bp as api
+    from .home import bp as home
+
+    csrf.exempt(api)  # JSON only, with bearer tokens; staff sessions are checked in kiosk.auth
+    for blueprint in (home, api):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,98 @@
+"""Who is asking: API tokens (kiosk, desk, ops), the kiosk's own loopback, logged-in staff.
+
+Tokens are random and shown once; only their SHA-256 is stored (they are long and random,
+so a slow password hash adds nothing).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import ipaddress
+import secrets
+from dataclasses import dataclass
+
+from flask import abort, g, request
+from sqlalchemy import Engine, insert, select
+
+from .queue.engine import utcnow
+from .schema import api_tokens
+
+TOKEN_ROLES = ("kiosk", "desk", "ops")
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "token", "loopback" or "user"
+    role: str
+    name: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(engine: Engine, role: str, name: str) -> str:
+    if role not in TOKEN_ROLES:
+        raise ValueError(f"role must be one of {', '.join(TOKEN_ROLES)}")
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(insert(api_tokens).values(
+            name=name, role=role, token_hash=_digest(token), created_at=utcnow()))
+    return token
+
+
+def token_principal(engine: Engine, token: str) -> Principal | None:
+    with engine.execution_options(readonly=True).connect() as conn:
+        row = conn.execute(
+            select(api_tokens.c.role, api_tokens.c.name)
+            .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None))
+        ).first()
+    return Principal("token", row.role, row.name) if row else None
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def current_principal() -> Principal | None:
+    """The bearer token if one is sent (a wrong one is refused, never ignored), else the
+    logged-in staff member, else None."""
+    if "principal" not in g:
+        from .extensions import office
+
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                abort(401, description="Use 'Authorization: Bearer <token>'.")
+            principal = token_principal(office.engine, token.strip())
+            if principal is None:
+                abort(401, description="This token is unknown or revoked.")
+            g.principal = principal
+        else:
+            g.principal = None
+    return g.principal
+
+
+def require(*roles: str, loopback: bool = False):
+    """Allow tokens of `roles`; with `loopback`, also unauthenticated requests from this PC."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            principal = current_principal()
+            if principal is None:
+                if loopback and is_loopback(request.remote_addr):
+                    g.principal = Principal("loopback", "kiosk", "this kiosk")
+                    return view(*args, **kwargs)
+                abort(401, description="Sign in or send an API token.")
+            if principal.role not in roles:
+                abort(403, description=f"A {' or '.join(roles)} token is needed for this.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,151 @@
+"""The `kiosk` command: serve, init-db, demo, token create, translations, housekeeping."""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .site import SiteProfileError
+
+TRANSLATIONS = Path(__file__).with_name("translations")
+
+
+def _create_app():
+    from .app import create_app
+
+    try:
+        return create_app()
+    except SiteProfileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main():
+    """Snelbalie kiosk. The site profile is KIOSK_SITE (default: the demo profile)."""
+
+
+def register_commands(app: Flask) -> None:
+    for command in (serve, init_db, token, translations, queue_cli):
+        app.cli.add_command(command)
+
+
+def _office():
+    from .extensions import office
+
+    return office
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int,
+              help="waitress worker threads (each open streaming response holds one)")
+@with_appcontext
+def serve(host: str, port: int, threads: int):
+    """Serve the app with waitress."""
+    from .storage import schema_is_current
+
+    if not schema_is_current(_office().engine):
+        raise click.ClickException("The database is not up to date: run `kiosk init-db` first.")
+    run_server(current_app._get_current_object(), host, port, threads)
+
+
+def run_server(app: Flask, host: str, port: int, threads: int) -> None:
+    import waitress
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"Serving {app.config['SITE_PROFILE'].municipality} on http://{host}:{port}")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="snelbalie")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or migrate the database to the newest schema."""
+    from .storage import migrate
+
+    migrate(_office().engine)
+    click.echo("Database is up to date.")
+
+
+@click.group()
+def token():
+    """API tokens for kiosks, desks and facility tools."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(["kiosk", "desk", "ops"]))
+@click.option("--name", required=True, help="who or what uses it, e.g. 'kiosk hall left'")
+@with_appcontext
+def token_create(role: str, name: str):
+    """Make a token and print it once (only its hash is kept)."""
+    from .auth import create_token
+
+    click.echo(create_token(_office().engine, role, name))
+
+
+@click.group()
+def translations():
+    """Flask-Babel catalogs: extract, update, compile."""
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
+
+
+@translations.command("extract")
+def translations_extract():
+    """Collect translatable texts into messages.pot and update every language."""
+    root = Path(__file__).parent.parent
+    _pybabel("extract", "-F", str(root / "babel.cfg"), "-k", "_l", "-o", str(TRANSLATIONS / "messages.pot"),
+             str(root / "kiosk"), str(root / "templates"))
+    _pybabel("update", "-i", str(TRANSLATIONS / "messages.pot"), "-d", str(TRANSLATIONS))
+
+
+@translations.command("compile")
+def translations_compile():
+    """Compile the .po catalogs to the .mo files the app reads."""
+    if any(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        _pybabel("compile", "-d", str(TRANSLATIONS))
+
+
+@click.group("queue")
+def queue_cli():
+    """Daily housekeeping (also done with the first ticket of each day)."""
+
+
+@queue_cli.command("close-day")
+@with_appcontext
+def queue_close_day():
+    """Expire tickets left open on earlier days and forget personal data past retention."""
+    office = _office()
+    expired = office.queue.close_past_days()
+    purged = office.queue.purge_personal_data(office.site.retention_days)
+    click.echo(f"{expired} tickets expired, personal data removed from {purged} tickets.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def demo(host: str, port: int, threads: int):
+    """Start the demo: demo site, demo data and simulated devices."""
+    from .app import create_app
+    from .demo import load_demo_data
+    from .site import DEMO_PROFILE
+    from .storage import migrate
+
+    try:
+        app = create_app({"SITE": str(DEMO_PROFILE)})
+    except SiteProfileError as exc:
+        raise click.ClickException(str(exc)) from None
+    with app.app_context():
+        migrate(_office().engine)
+        load_demo_data()
+    run_server(app, host, port, threads)

@@ -1,0 +1,60 @@
+"""Configuration in one place: defaults < the site profile's [server] table < KIOSK_* environment.
+
+`create_app(config)` overrides all three (tests). The site profile itself is named by
+KIOSK_SITE (default: the demo profile).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .site import DEMO_PROFILE, SiteProfileError, load_site_profile
+
+# setting -> what it is; each may come from the profile's [server] table (lower case) or
+# from the environment as KIOSK_<NAME>.
+SETTINGS = {
+    "DATABASE_URL": "SQLAlchemy URL; default an SQLite file in the data directory",
+    "SECRET_KEY": "signs sessions and forms; default a random key kept in the data directory",
+    "DATA_DIR": "where the SQLite file, the secret key and simulated printouts live",
+}
+
+
+def build_config(instance_path: str, overrides: dict | None = None, environ=os.environ) -> dict:
+    overrides = dict(overrides or {})
+    site_path = overrides.pop("SITE", None) or environ.get("KIOSK_SITE") or DEMO_PROFILE
+    site = load_site_profile(site_path)
+
+    config: dict = {"DATA_DIR": instance_path, "DATABASE_URL": None, "SECRET_KEY": None}
+    for key, value in site.server.items():
+        if key.upper() not in SETTINGS:
+            raise SiteProfileError(f"{site.path}: server.{key}: unknown setting (known: "
+                                   f"{', '.join(k.lower() for k in SETTINGS)})")
+        if not isinstance(value, str):
+            raise SiteProfileError(f"{site.path}: server.{key}: must be a string")
+        config[key.upper()] = value
+    for key in SETTINGS:
+        if environ.get(f"KIOSK_{key}"):
+            config[key] = environ[f"KIOSK_{key}"]
+    config.update(overrides)
+
+    data_dir = Path(config["DATA_DIR"])
+    config["DATABASE_URL"] = config["DATABASE_URL"] or f"sqlite:///{data_dir / 'kiosk.sqlite3'}"
+    config["SECRET_KEY"] = config["SECRET_KEY"] or _stored_secret(data_dir)
+    config["SITE_PROFILE"] = site
+    config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
+    return config
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """One random key per installation, made on first start and kept."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,15 @@
+"""Alembic environment: the engine comes from `kiosk.storage.migrate`, never from a URL here."""
+from alembic import context
+
+from kiosk.schema import metadata
+
+engine = context.config.attributes["engine"]
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,13 @@
+"""The queue engine: tickets, numbering, calling and waits. No Flask, no HTTP."""
+from .engine import Call, Overview, Place, QueueEngine, ServiceLoad, Ticket, TRANSITIONS
+from .errors import (
+    InvalidTransition, OfficeClosed, QueueError, ServiceDisabled, TicketNotFound, UnknownCounter,
+    UnknownService,
+)
+from .rules import QueueRules, ServiceRule
+
+__all__ = [
+    "Call", "InvalidTransition", "OfficeClosed", "Overview", "Place", "QueueEngine", "QueueError",
+    "QueueRules", "ServiceDisabled", "ServiceLoad", "ServiceRule", "Ticket", "TicketNotFound",
+    "TRANSITIONS", "UnknownCounter", "UnknownService",
+]

@@ -1,0 +1,425 @@
+"""The queue engine: tickets, numbering, calling and waits. Plain Python and SQLAlchemy.
+
+Race safety comes from the database, not from locks in this process, so several app
+instances can share one PostgreSQL:
+- numbers come from an upsert on (day, letter) that returns the new value; a unique
+  constraint on (day, number) backs it up;
+- calling takes the oldest waiting ticket with FOR UPDATE SKIP LOCKED (PostgreSQL) inside a
+  write transaction (BEGIN IMMEDIATE on SQLite), and the UPDATE re-checks the status, so a
+  ticket is never called at two counters.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import fmean
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, null, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
+
+from .errors import (
+    InvalidTransition, OfficeClosed, ServiceDisabled, TicketNotFound, UnknownCounter,
+    UnknownService,
+)
+from .rules import QueueRules
+
+WAITING, CALLED, SERVING, DONE = "waiting", "called", "serving", "done"
+NO_SHOW, PARKED, CANCELLED, EXPIRED = "no_show", "parked", "cancelled", "expired"
+OPEN_STATES = (WAITING, CALLED, SERVING, PARKED)
+AT_COUNTER = (CALLED, SERVING)
+
+# action -> (states it applies to, new state, event kind)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "recall": ((CALLED,), CALLED, "recalled"),
+    "start": ((CALLED,), SERVING, "started"),
+    "finish": (AT_COUNTER, DONE, "finished"),
+    "no_show": ((CALLED,), NO_SHOW, "no_show"),
+    "park": (AT_COUNTER, PARKED, "parked"),
+    "return": ((PARKED,), WAITING, "returned"),
+    "cancel": ((WAITING, PARKED), CANCELLED, "cancelled"),
+}
+TRANSFERABLE = OPEN_STATES
+CALL_ATTEMPTS = 10
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    day: dt.date
+    number: str
+    service: str
+    status: str
+    priority: int
+    language: str
+    counter: int | None
+    arrived_at: dt.datetime
+    called_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    status_token: str
+    checkin: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a waiting ticket stands: 1 = next for its service."""
+
+    position: int
+    estimated_wait_s: int
+
+
+@dataclass(frozen=True)
+class ServiceLoad:
+    service: str
+    enabled: bool
+    waiting: int
+    estimated_wait_s: int  # for someone taking a ticket now
+
+
+@dataclass(frozen=True)
+class Call:
+    number: str
+    counter: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Overview:
+    services: list[ServiceLoad]
+    calls: list[Call]  # newest first, one per ticket
+    version: int
+
+
+class QueueEngine:
+    def __init__(self, engine: Engine, rules: QueueRules, clock: Callable[[], dt.datetime] = utcnow):
+        self.engine = engine
+        self.reader = engine.execution_options(readonly=True)
+        self.rules = rules
+        self.clock = clock
+
+    # --- issuing -------------------------------------------------------------------------
+
+    def issue(
+        self, service: str, *, language: str, checkin: dict | None = None, priority: bool = False
+    ) -> tuple[Ticket, Place]:
+        rule = self.rules.services.get(service)
+        if rule is None:
+            raise UnknownService(f"There is no service {service!r}.")
+        if not rule.enabled:
+            raise ServiceDisabled(f"The service {service!r} is not offered at the moment.")
+        now = self.clock()
+        if not self.rules.is_open(now):
+            raise OfficeClosed("The office is closed now; tickets are issued during opening hours.")
+        day = self.rules.business_day(now)
+        with self.engine.begin() as conn:
+            seq = self._next_number(conn, day, rule.letter)
+            ticket_id = conn.execute(
+                insert(tickets).returning(tickets.c.id),
+                dict(day=day, number=f"{rule.letter}{seq:03d}", service=service, status=WAITING,
+                     priority=1 if priority else 0, language=language, arrived_at=now,
+                     status_token=secrets.token_urlsafe(9), checkin=checkin),
+            ).scalar_one()
+            self._event(conn, ticket_id, "issued", now, service)
+        if seq == 1:  # first ticket of the day for this letter: close what yesterday left open
+            self.close_past_days()
+        with self.reader.connect() as conn:
+            ticket = self._load(conn, ticket_id)
+            return ticket, self._place(conn, ticket)
+
+    def _next_number(self, conn: Connection, day: dt.date, letter: str) -> int:
+        dialect = {"sqlite": sqlite, "postgresql": postgresql}[conn.dialect.name]
+        stmt = dialect.insert(number_sequences).values(day=day, letter=letter, last=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["day", "letter"], set_={"last": number_sequences.c.last + 1}
+        ).returning(number_sequences.c.last)
+        return conn.execute(stmt).scalar_one()
+
+    # --- calling -------------------------------------------------------------------------
+
+    def call_next(self, counter: int) -> Ticket | None:
+        """Call the next ticket for `counter`, finishing the one still at that counter.
+
+        Priority first, then the longest waiting across every service the counter serves,
+        so no service starves.
+        """
+        now = self.clock()
+        day = self.rules.business_day(now)
+        with self.engine.begin() as conn:
+            served = self._open_counter(conn, counter, None, now, only_if_closed=True)
+            still_here = conn.execute(
+                select(tickets.c.id, tickets.c.service)
+                .where(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
+            ).all()
+            for row in still_here:
+                self._set(conn, row.id, AT_COUNTER, DONE, finished_at=now)
+                self._event(conn, row.id, "finished", now, row.service, counter)
+            for _ in range(CALL_ATTEMPTS):
+                candidate = conn.execute(
+                    select(tickets.c.id, tickets.c.service)
+                    .where(tickets.c.day == day, tickets.c.status == WAITING,
+                           tickets.c.service.in_(served))
+                    .order_by(tickets.c.priority.desc(), tickets.c.arrived_at, tickets.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if candidate is None:
+                    return None
+                if self._set(conn, candidate.id, (WAITING,), CALLED, counter=counter, called_at=now):
+                    self._event(conn, candidate.id, "called", now, candidate.service, counter)
+                    return self._load(conn, candidate.id)
+        raise RuntimeError("could not call a ticket: every candidate was taken meanwhile")
+
+    def recall(self, ticket_id: int) -> Ticket:
+        return self._apply(ticket_id, "recall")
+
+    def start(self, ticket_id: int) -> Ticket:
+        return self._apply(ticket_id, "start")
+
+    def finish(self, ticket_id: int) -> Ticket:
+        return self._apply(ticket_id, "finish", finished_at=self.clock())
+
+    def no_show(self, ticket_id: int) -> Ticket:
+        return self._apply(ticket_id, "no_show", finished_at=self.clock())
+
+    def park(self, ticket_id: int) -> Ticket:
+        return self._apply(ticket_id, "park", counter=None)
+
+    def return_to_queue(self, ticket_id: int) -> Ticket:
+        """Back in line at its original arrival time, so it does not start at the back."""
+        return self._apply(ticket_id, "return", counter=None)
+
+    def cancel(self, ticket_id: int) -> Ticket:
+        return self._apply(ticket_id, "cancel", finished_at=self.clock())
+
+    def transfer(self, ticket_id: int, service: str) -> Ticket:
+        """Move to another service's line; the number and arrival time stay."""
+        if service not in self.rules.services:
+            raise UnknownService(f"There is no service {service!r}.")
+        now = self.clock()
+        with self.engine.begin() as conn:
+            ticket = self._load(conn, ticket_id)
+            if ticket.status not in TRANSFERABLE:
+                raise InvalidTransition(f"Ticket {ticket.number} is {ticket.status}: it cannot be transferred.")
+            if not self._set(conn, ticket_id, (ticket.status,), WAITING, service=service, counter=None):
+                raise InvalidTransition(f"Ticket {ticket.number} changed meanwhile; try again.")
+            self._event(conn, ticket_id, "transferred", now, service, ticket.counter)
+            return self._load(conn, ticket_id)
+
+    def _apply(self, ticket_id: int, action: str, **values) -> Ticket:
+        allowed, new_status, kind = TRANSITIONS[action]
+        now = self.clock()
+        with self.engine.begin() as conn:
+            ticket = self._load(conn, ticket_id)
+            if not self._set(conn, ticket_id, allowed, new_status, **values):
+                raise InvalidTransition(
+                    f"Ticket {ticket.number} is {ticket.status}: cannot {action.replace('_', ' ')}."
+                )
+            self._event(conn, ticket_id, kind, now, ticket.service, ticket.counter)
+            return self._load(conn, ticket_id)
+
+    # --- counters ------------------------------------------------------------------------
+
+    def open_counter(self, counter: int, services: list[str] | None = None) -> tuple[str, ...]:
+        """Open a counter for the given services (default: all it may serve)."""
+        with self.engine.begin() as conn:
+            return self._open_counter(conn, counter, services, self.clock(), only_if_closed=False)
+
+    def close_counter(self, counter: int) -> None:
+        if counter not in self.rules.counters:
+            raise UnknownCounter(f"There is no counter {counter}.")
+        now = self.clock()
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(counter_states).where(counter_states.c.number == counter, counter_states.c.open)
+                .values(open=False, updated_at=now)
+            ).rowcount
+            if changed:
+                self._event(conn, None, "counter_closed", now, None, counter)
+
+    def _open_counter(self, conn, counter, services, now, *, only_if_closed) -> tuple[str, ...]:
+        allowed = self.rules.counters.get(counter)
+        if allowed is None:
+            raise UnknownCounter(f"There is no counter {counter}.")
+        state = conn.execute(select(counter_states).where(counter_states.c.number == counter)).first()
+        if only_if_closed and state is not None and state.open:
+            return tuple(state.services)
+        if services is None:
+            services = list(state.services) if state is not None else list(allowed)
+        unknown = [s for s in services if s not in self.rules.services]
+        if unknown or not services:
+            raise UnknownService(f"Unknown services {unknown}." if unknown else "Choose at least one service.")
+        values = dict(open=True, services=list(services), updated_at=now)
+        if state is None:
+            conn.execute(insert(counter_states).values(number=counter, **values))
+        else:
+            conn.execute(update(counter_states).where(counter_states.c.number == counter).values(**values))
+        self._event(conn, None, "counter_opened", now, None, counter)
+        return tuple(services)
+
+    def open_counters(self) -> dict[int, tuple[str, ...]]:
+        with self.reader.connect() as conn:
+            return self._open_counters(conn)
+
+    def _open_counters(self, conn) -> dict[int, tuple[str, ...]]:
+        rows = conn.execute(select(counter_states).where(counter_states.c.open)).all()
+        return {row.number: tuple(row.services) for row in rows}
+
+    # --- reading -------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        with self.reader.connect() as conn:
+            return self._load(conn, ticket_id)
+
+    def ticket_by_token(self, token: str) -> Ticket | None:
+        """The status page's ticket; only today's tickets are found."""
+        with self.reader.connect() as conn:
+            row = conn.execute(select(tickets).where(tickets.c.status_token == token)).first()
+        if row is None or row.day != self.rules.business_day(self.clock()):
+            return None
+        return Ticket(**row._mapping)
+
+    def place(self, ticket: Ticket) -> Place | None:
+        """Place in line and estimated wait; None when the ticket no longer waits."""
+        if ticket.status != WAITING:
+            return None
+        with self.reader.connect() as conn:
+            return self._place(conn, ticket)
+
+    def waiting(self, services: tuple[str, ...] | None = None) -> list[Ticket]:
+        """Today's waiting tickets in calling order."""
+        day = self.rules.business_day(self.clock())
+        query = select(tickets).where(tickets.c.day == day, tickets.c.status == WAITING)
+        if services is not None:
+            query = query.where(tickets.c.service.in_(services))
+        query = query.order_by(tickets.c.priority.desc(), tickets.c.arrived_at, tickets.c.id)
+        with self.reader.connect() as conn:
+            return [Ticket(**row._mapping) for row in conn.execute(query)]
+
+    def overview(self, calls: int = 10) -> Overview:
+        day = self.rules.business_day(self.clock())
+        with self.reader.connect() as conn:
+            counts = dict(conn.execute(
+                select(tickets.c.service, func.count())
+                .where(tickets.c.day == day, tickets.c.status == WAITING)
+                .group_by(tickets.c.service)
+            ).all())
+            open_counters = self._open_counters(conn)
+            loads = [
+                ServiceLoad(rule.id, rule.enabled, counts.get(rule.id, 0),
+                            self._estimate(conn, rule.id, counts.get(rule.id, 0) + 1, open_counters))
+                for rule in self.rules.services.values()
+            ]
+            recent = conn.execute(
+                select(tickets.c.number, ticket_events.c.counter, ticket_events.c.at)
+                .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
+                .where(tickets.c.day == day, ticket_events.c.kind.in_(("called", "recalled")))
+                .order_by(ticket_events.c.id.desc())
+                .limit(calls * 3)
+            ).all()
+            version = self._version(conn)
+        seen: set[str] = set()
+        latest = []
+        for row in recent:
+            if row.number not in seen and len(latest) < calls:
+                seen.add(row.number)
+                latest.append(Call(row.number, row.counter, row.at))
+        return Overview(loads, latest, version)
+
+    def version(self) -> int:
+        """Grows with every change: live screens compare it to know when to refresh."""
+        with self.reader.connect() as conn:
+            return self._version(conn)
+
+    def _version(self, conn) -> int:
+        return conn.execute(select(func.coalesce(func.max(ticket_events.c.id), 0))).scalar_one()
+
+    # --- housekeeping --------------------------------------------------------------------
+
+    def close_past_days(self) -> int:
+        """Expire tickets that were still open when their day ended; history stays."""
+        now = self.clock()
+        today = self.rules.business_day(now)
+        with self.engine.begin() as conn:
+            stale = conn.execute(
+                select(tickets.c.id, tickets.c.service)
+                .where(tickets.c.day < today, tickets.c.status.in_(OPEN_STATES))
+            ).all()
+            if stale:
+                conn.execute(
+                    update(tickets).where(tickets.c.id.in_([r.id for r in stale]),
+                                          tickets.c.status.in_(OPEN_STATES))
+                    .values(status=EXPIRED, counter=None)
+                )
+                conn.execute(insert(ticket_events), [
+                    dict(ticket_id=r.id, at=now, kind="expired", service=r.service) for r in stale
+                ])
+        return len(stale)
+
+    def purge_personal_data(self, retention_days: int) -> int:
+        """Forget check-in data (names, national numbers) older than the retention."""
+        before = self.rules.business_day(self.clock()) - dt.timedelta(days=retention_days)
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None))
+                .values(checkin=null())
+            ).rowcount
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _load(self, conn: Connection, ticket_id: int) -> Ticket:
+        row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+        if row is None:
+            raise TicketNotFound(f"There is no ticket {ticket_id}.")
+        return Ticket(**row._mapping)
+
+    def _set(self, conn: Connection, ticket_id: int, allowed, new_status: str, **values) -> bool:
+        """Change the status only if it is still one of `allowed`: the race guard."""
+        result = conn.execute(
+            update(tickets).where(tickets.c.id == ticket_id, tickets.c.status.in_(allowed))
+            .values(status=new_status, **values)
+        )
+        return result.rowcount == 1
+
+    def _event(self, conn, ticket_id, kind, at, service, counter=None) -> None:
+        conn.execute(insert(ticket_events).values(
+            ticket_id=ticket_id, at=at, kind=kind, service=service, counter=counter))
+
+    def _place(self, conn: Connection, ticket: Ticket) -> Place:
+        t = tickets.c
+        ahead = conn.execute(
+            select(func.count()).select_from(tickets).where(
+                t.day == ticket.day, t.status == WAITING, t.service == ticket.service,
+                or_(t.priority > ticket.priority,
+                    and_(t.priority == ticket.priority,
+                         or_(t.arrived_at < ticket.arrived_at,
+                             and_(t.arrived_at == ticket.arrived_at, t.id < ticket.id)))),
+            )
+        ).scalar_one()
+        position = ahead + 1
+        return Place(position, self._estimate(conn, ticket.service, position, self._open_counters(conn)))
+
+    def _estimate(self, conn, service: str, position: int, open_counters) -> int:
+        """Place in line x recent mean service time / open counters serving the service."""
+        serving = sum(1 for services in open_counters.values() if service in services)
+        return round(position * self._mean_service_seconds(conn, service) / max(serving, 1))
+
+    def _mean_service_seconds(self, conn, service: str) -> float:
+        since = self.clock() - dt.timedelta(days=self.rules.history_days)
+        rows = conn.execute(
+            select(tickets.c.called_at, tickets.c.finished_at)
+            .where(tickets.c.service == service, tickets.c.status == DONE,
+                   tickets.c.finished_at >= since, tickets.c.called_at.is_not(None))
+            .order_by(tickets.c.finished_at.desc())
+            .limit(self.rules.history_size)
+        ).all()
+        if not rows:
+            return self.rules.services[service].default_seconds
+        return fmean((r.finished_at - r.called_at).total_seconds() for r in rows)

@@ -1,0 +1,73 @@
+"""Database tables. Core tables (not ORM classes): the queue engine writes explicit SQL."""
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# All times are naive UTC; the business day (`day`) is the site's local date shifted by
+# its daily reset hour.
+tickets = Table(
+    "tickets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("number", String(8), nullable=False),
+    Column("service", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("language", String(8), nullable=False),
+    Column("counter", Integer),
+    Column("arrived_at", DateTime, nullable=False),  # kept across transfer and park
+    Column("called_at", DateTime),
+    Column("finished_at", DateTime),
+    Column("status_token", String(24), nullable=False, unique=True),
+    Column("checkin", JSON(none_as_null=True)),  # personal data: purged after the site's retention
+    UniqueConstraint("day", "number"),  # never two citizens with the same number
+    Index("ix_tickets_queue", "day", "status", "service", "priority", "arrived_at"),
+    Index("ix_tickets_history", "service", "status", "finished_at"),
+)
+
+# Every state change, for statistics, wait estimates and the live screens' version.
+ticket_events = Table(
+    "ticket_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), index=True),  # null for counter events
+    Column("at", DateTime, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("service", String(32)),
+    Column("counter", Integer),
+)
+
+number_sequences = Table(
+    "number_sequences", metadata,
+    Column("day", Date, primary_key=True),
+    Column("letter", String(1), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+counter_states = Table(
+    "counter_states", metadata,
+    Column("number", Integer, primary_key=True),
+    Column("open", Boolean, nullable=False, default=False),
+    Column("services", JSON, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)

@@ -1,0 +1,74 @@
+"""Database engines and migrations: SQLite (WAL) by default, PostgreSQL when configured."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_MS = 5000
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    # Statement parameters may hold personal data: keep them out of error messages and logs.
+    options: dict = {"hide_parameters": True, "future": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        options["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False}
+        engine = create_engine(url, **options)
+        _sqlite_transactions(engine)
+        return engine
+    options.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5)
+    if parsed.get_backend_name() == "postgresql":
+        options["connect_args"] = {"connect_timeout": 3}
+    return create_engine(url, **options)
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE for writes.
+
+    pysqlite's own deferred BEGIN lets two writers both read, then fail to upgrade their
+    lock (SQLITE_BUSY without waiting). Taking the write lock at BEGIN makes writers queue
+    on the busy timeout instead. Read-only work asks for `readonly=True` and starts a plain
+    deferred transaction so it never waits for writers (WAL).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        readonly = conn.get_execution_options().get("readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (same migrations for SQLite and PostgreSQL)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == head

@@ -1,0 +1,64 @@
+"""System packages and services that some tests need.
+
+Tests install what they need with apt-get when they run as root; elsewhere they skip with
+the reason. Under CI (CI=true) a missing part fails the run instead: CI must run them.
+"""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+_installed: set[str] = set()
+_updated = False
+
+
+def missing(reason: str):
+    """Skip on a developer machine, fail under CI."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run this test: {reason}")
+    pytest.skip(reason)
+
+
+def _is_installed(package: str) -> bool:
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+    )
+    return result.returncode == 0 and "install ok installed" in result.stdout
+
+
+def require_debian_packages(*packages: str) -> None:
+    """Install the Debian packages (as root) or skip/fail with the reason."""
+    global _updated
+    wanted = [p for p in packages if p not in _installed]
+    if not wanted:
+        return
+    if not shutil.which("dpkg-query"):
+        missing(f"needs the Debian packages {', '.join(wanted)} (not a Debian system)")
+    absent = [p for p in wanted if not _is_installed(p)]
+    if absent:
+        if os.geteuid() != 0:
+            missing(f"needs the Debian packages {', '.join(absent)}: install them as root")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        if not _updated:
+            subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+            _updated = True
+        result = subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *absent], env=env, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            missing(f"apt-get could not install {', '.join(absent)}: {result.stderr.strip()[-300:]}")
+    _installed.update(wanted)
+
+
+def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01, what: str = "condition"):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
