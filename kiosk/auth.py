@@ -16,6 +16,7 @@ from sqlalchemy import Engine, insert, select
 
 from .queue.engine import utcnow
 from .schema import api_tokens
+from .storage import writing
 
 TOKEN_ROLES = ("kiosk", "desk", "ops")
 
@@ -35,7 +36,7 @@ def create_token(engine: Engine, role: str, name: str) -> str:
     if role not in TOKEN_ROLES:
         raise ValueError(f"role must be one of {', '.join(TOKEN_ROLES)}")
     token = secrets.token_urlsafe(32)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(insert(api_tokens).values(
             name=name, role=role, token_hash=_digest(token), created_at=utcnow()))
     return token

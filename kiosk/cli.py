@@ -149,3 +149,5 @@ def demo(host: str, port: int, threads: int):
         migrate(_office().engine)
         load_demo_data()
     run_server(app, host, port, threads)
+if __name__ == "__main__":
+    main()

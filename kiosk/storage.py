@@ -1,6 +1,9 @@
 """Database engines and migrations: SQLite (WAL) by default, PostgreSQL when configured."""
 from __future__ import annotations
 
+import threading
+import weakref
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -22,8 +25,10 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False}
+        options.update(pool_size=10, max_overflow=30)
         engine = create_engine(url, **options)
         _sqlite_transactions(engine)
+        _WRITE_LOCKS[engine] = threading.Lock()
         return engine
     options.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5)
     if parsed.get_backend_name() == "postgresql":
@@ -54,6 +59,19 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _begin(conn):
         readonly = conn.get_execution_options().get("readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+# SQLite lets one writer in at a time and its busy handler is not fair: under load a
+# waiting writer can miss the lock for seconds. Writers of this process queue on a
+# lock instead; other processes still meet the busy timeout.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def writing(engine: Engine):
+    """A write transaction: `with writing(engine) as conn:`."""
+    with _WRITE_LOCKS.get(engine) or nullcontext(), engine.begin() as conn:
+        yield conn
 
 
 def alembic_config(engine: Engine) -> Config:

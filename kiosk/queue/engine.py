@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, null, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
+from kiosk.storage import writing
 
 from .errors import (
     InvalidTransition, OfficeClosed, ServiceDisabled, TicketNotFound, UnknownCounter,
@@ -119,7 +120,7 @@ class QueueEngine:
         if not self.rules.is_open(now):
             raise OfficeClosed("The office is closed now; tickets are issued during opening hours.")
         day = self.rules.business_day(now)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             seq = self._next_number(conn, day, rule.letter)
             ticket_id = conn.execute(
                 insert(tickets).returning(tickets.c.id),
@@ -152,7 +153,7 @@ class QueueEngine:
         """
         now = self.clock()
         day = self.rules.business_day(now)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             served = self._open_counter(conn, counter, None, now, only_if_closed=True)
             still_here = conn.execute(
                 select(tickets.c.id, tickets.c.service)
@@ -204,7 +205,7 @@ class QueueEngine:
         if service not in self.rules.services:
             raise UnknownService(f"There is no service {service!r}.")
         now = self.clock()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             ticket = self._load(conn, ticket_id)
             if ticket.status not in TRANSFERABLE:
                 raise InvalidTransition(f"Ticket {ticket.number} is {ticket.status}: it cannot be transferred.")
@@ -216,7 +217,7 @@ class QueueEngine:
     def _apply(self, ticket_id: int, action: str, **values) -> Ticket:
         allowed, new_status, kind = TRANSITIONS[action]
         now = self.clock()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             ticket = self._load(conn, ticket_id)
             if not self._set(conn, ticket_id, allowed, new_status, **values):
                 raise InvalidTransition(
@@ -229,14 +230,14 @@ class QueueEngine:
 
     def open_counter(self, counter: int, services: list[str] | None = None) -> tuple[str, ...]:
         """Open a counter for the given services (default: all it may serve)."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return self._open_counter(conn, counter, services, self.clock(), only_if_closed=False)
 
     def close_counter(self, counter: int) -> None:
         if counter not in self.rules.counters:
             raise UnknownCounter(f"There is no counter {counter}.")
         now = self.clock()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             changed = conn.execute(
                 update(counter_states).where(counter_states.c.number == counter, counter_states.c.open)
                 .values(open=False, updated_at=now)
@@ -347,7 +348,7 @@ class QueueEngine:
         """Expire tickets that were still open when their day ended; history stays."""
         now = self.clock()
         today = self.rules.business_day(now)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             stale = conn.execute(
                 select(tickets.c.id, tickets.c.service)
                 .where(tickets.c.day < today, tickets.c.status.in_(OPEN_STATES))
@@ -366,7 +367,7 @@ class QueueEngine:
     def purge_personal_data(self, retention_days: int) -> int:
         """Forget check-in data (names, national numbers) older than the retention."""
         before = self.rules.business_day(self.clock()) - dt.timedelta(days=retention_days)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(
                 update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None))
                 .values(checkin=null())

@@ -1,0 +1,134 @@
+"""Fixtures shared by the whole suite: databases (SQLite, PostgreSQL), a settable clock,
+the app, its client and CLI runner."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kiosk.queue import QueueEngine, QueueRules
+from kiosk.site import DEMO_PROFILE, load_site_profile
+from kiosk.storage import make_engine, migrate
+
+POSTGRES_URL = os.environ.get("KIOSK_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+class Clock:
+    """A settable clock in naive UTC; starts on a Tuesday morning, office hours."""
+
+    def __init__(self, start: dt.datetime = dt.datetime(2026, 11, 24, 9, 0)):
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, **delta) -> dt.datetime:
+        with self._lock:
+            self.now += dt.timedelta(**delta)
+            return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def demo_site():
+    return load_site_profile(DEMO_PROFILE)
+
+
+def _postgres_schema_url() -> tuple[str, str]:
+    if not POSTGRES_URL:
+        from tests.system import missing
+
+        missing("PostgreSQL tests need KIOSK_TEST_POSTGRES_URL "
+                "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_schema(schema: str) -> None:
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path: Path):
+    """An empty database of each kind: an SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+        return
+    url, schema = _postgres_schema_url()
+    yield url
+    _drop_schema(schema)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def queue(engine, demo_site, clock) -> QueueEngine:
+    return QueueEngine(engine, QueueRules.from_site(demo_site), clock)
+
+
+@pytest.fixture
+def app_config(tmp_path, clock) -> dict:
+    """Override in a test module to change the site or settings."""
+    return {"SITE": str(DEMO_PROFILE), "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True}
+
+
+@pytest.fixture
+def app(app_config, database_url):
+    from kiosk import create_app
+    from kiosk.extensions import office
+
+    app = create_app({**app_config, "DATABASE_URL": database_url})
+    with app.app_context():
+        migrate(office.engine)
+    yield app
+    app.extensions["office"]["engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def tokens(app):
+    """One API token per role."""
+    from kiosk.auth import create_token
+    from kiosk.extensions import office
+
+    with app.app_context():
+        return {role: create_token(office.engine, role, f"test {role}") for role in ("kiosk", "desk", "ops")}
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,21 @@
+"""Variants of the demo site profile for tests."""
+from pathlib import Path
+
+from kiosk.site import DEMO_PROFILE
+
+
+def site_variant(tmp_path: Path, *replacements: tuple[str, str], name: str = "site.toml") -> Path:
+    """The demo profile with text replaced; each replacement must apply."""
+    text = DEMO_PROFILE.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, f"{old!r} not in the demo profile"
+        text = text.replace(old, new, 1)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+CLOSED_ALL_WEEK = tuple(
+    (f'{day} = ["00:00-24:00"]', f"{day} = []")
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+)

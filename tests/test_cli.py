@@ -1,0 +1,44 @@
+"""The `kiosk` command."""
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from kiosk.schema import api_tokens
+from tests.conftest import bearer
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_token_create_prints_the_token_once_and_keeps_only_its_hash(app, runner, client):
+    result = runner.invoke(args=["token", "create", "--role", "desk", "--name", "loket 3"])
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert len(token) >= 40
+    with app.extensions["office"]["engine"].connect() as conn:
+        row = conn.execute(select(api_tokens)).one()
+    assert (row.name, row.role) == ("loket 3", "desk") and token not in row.token_hash
+    client.post("/api/tickets", json={"service": "pickup"})
+    assert client.post("/api/counters/1/call-next", headers=bearer(token)).status_code == 200
+    bad = runner.invoke(args=["token", "create", "--role", "admin", "--name", "x"])
+    assert bad.exit_code != 0 and "admin" in bad.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_close_day_expires_and_purges(app, runner, client, clock):
+    client.post("/api/tickets", json={"service": "pickup", "checkin": {"name": "Testperson"}})
+    clock.advance(days=40)
+    result = runner.invoke(args=["queue", "close-day"])
+    assert result.exit_code == 0
+    assert "1 tickets expired, personal data removed from 1 tickets" in result.output
+
+
+def test_init_db_on_a_fresh_data_dir_then_serve_refuses_an_old_schema(tmp_path):
+    env = {"KIOSK_DATA_DIR": str(tmp_path), "PATH": ""}
+    serve = subprocess.run([sys.executable, "-m", "kiosk.cli", "serve", "--port", "1"],
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert serve.returncode != 0 and "kiosk init-db" in serve.stderr
+    init = subprocess.run([sys.executable, "-m", "kiosk.cli", "init-db"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "kiosk.sqlite3").exists()

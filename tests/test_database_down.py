@@ -1,0 +1,71 @@
+"""When the database goes away the app answers 503 with a clear message, stays up, and
+recovers by itself when it returns."""
+import sqlite3
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from kiosk import storage
+from tests.netproxy import TcpProxy
+
+
+def assert_unavailable(response):
+    assert response.status_code == 503
+    data = response.get_json()
+    assert data["error"] == "database_unavailable" and "database" in data["message"]
+
+
+@pytest.fixture
+def postgres_through_proxy(database_url):
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    yield proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_postgres_goes_away_and_comes_back(postgres_through_proxy, app_config):
+    from kiosk import create_app
+    from kiosk.extensions import office
+
+    proxy, url = postgres_through_proxy
+    app = create_app({**app_config, "DATABASE_URL": url})
+    with app.app_context():
+        storage.migrate(office.engine)
+    client = app.test_client()
+    assert client.post("/api/tickets", json={"service": "pickup"}).status_code == 201
+
+    proxy.cut()
+    assert_unavailable(client.post("/api/tickets", json={"service": "pickup"}))
+    assert_unavailable(client.get("/api/queue"))
+    page = client.get("/api/queue", headers={"Accept": "text/html"})
+    assert page.status_code == 503
+
+    proxy.restore()
+    response = client.post("/api/tickets", json={"service": "pickup"})
+    assert response.status_code == 201 and response.get_json()["number"] == "A002"  # nothing lost
+    app.extensions["office"]["engine"].dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_locked_by_another_program_then_released(monkeypatch, database_url, app_config):
+    monkeypatch.setattr(storage, "SQLITE_BUSY_MS", 200)
+    from kiosk import create_app
+    from kiosk.extensions import office
+
+    app = create_app({**app_config, "DATABASE_URL": database_url})
+    with app.app_context():
+        storage.migrate(office.engine)
+    client = app.test_client()
+    assert client.post("/api/tickets", json={"service": "pickup"}).status_code == 201
+
+    other = sqlite3.connect(make_url(database_url).database,
+                            isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    assert_unavailable(client.post("/api/tickets", json={"service": "pickup"}))
+    other.execute("COMMIT")
+    other.close()
+
+    assert client.post("/api/tickets", json={"service": "pickup"}).get_json()["number"] == "A002"
+    app.extensions["office"]["engine"].dispose()
