@@ -132,3 +132,7 @@ def tokens(app):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+# Browser fixtures (live_server, Chromium launch arguments) live in tests/live.py.
+pytest_plugins = ["tests.live"]

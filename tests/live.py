@@ -1,0 +1,53 @@
+"""A real waitress server in a thread, and Debian's Chromium driven by Playwright."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import waitress
+
+from tests.system import require_debian_packages
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+class LiveServer:
+    def __init__(self, app, threads: int = 8):
+        self.app = app
+        self._server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._server.close()
+        self._server.task_dispatcher.shutdown()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """pytest-playwright's launch arguments: Debian's Chromium, installed when missing."""
+    require_debian_packages("chromium")
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in results.response["violations"]]
