@@ -19,6 +19,7 @@ from .schema import api_tokens
 from .storage import writing
 
 TOKEN_ROLES = ("kiosk", "desk", "ops")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,12 @@ def current_principal() -> Principal | None:
                 abort(401, description="This token is unknown or revoked.")
             g.principal = principal
         else:
-            g.principal = None
+            from .accounts.views import session_principal
+            from .extensions import csrf
+
+            g.principal = session_principal()
+            if g.principal is not None and request.method not in SAFE_METHODS:
+                csrf.protect()  # the browser sends the cookie from any site; the token only from ours
     return g.principal
 
 

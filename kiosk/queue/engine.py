@@ -11,13 +11,16 @@ instances can share one PostgreSQL:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, null, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
@@ -46,6 +49,46 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 TRANSFERABLE = OPEN_STATES
 CALL_ATTEMPTS = 10
+WAIT_INPUTS_TTL_S = 5.0
+
+
+def _next_number_statement(dialect):
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING: one atomic statement per number."""
+    stmt = dialect.insert(number_sequences).values(day=bindparam("day"), letter=bindparam("letter"), last=1)
+    return stmt.on_conflict_do_update(
+        index_elements=["day", "letter"], set_={"last": number_sequences.c.last + 1}
+    ).returning(number_sequences.c.last)
+
+
+# Built once: issuing is the hot path and building SQL expressions costs more than running them.
+_NEXT_NUMBER = {"sqlite": _next_number_statement(sqlite), "postgresql": _next_number_statement(postgresql)}
+_NEW_TICKET_POSITION = select(func.count()).select_from(tickets).where(
+    tickets.c.day == bindparam("day"), tickets.c.status == WAITING,
+    tickets.c.service == bindparam("service"), tickets.c.priority >= bindparam("priority"))
+
+
+_LOAD = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_INSERT_EVENT = insert(ticket_events)
+_AT_COUNTER = select(tickets.c.id, tickets.c.service).where(
+    tickets.c.counter == bindparam("counter"), tickets.c.status.in_(AT_COUNTER))
+_NEXT_CANDIDATE = (
+    select(tickets.c.id, tickets.c.service)
+    .where(tickets.c.day == bindparam("day"), tickets.c.status == WAITING,
+           tickets.c.service.in_(bindparam("services", expanding=True)))
+    .order_by(tickets.c.priority.desc(), tickets.c.arrived_at, tickets.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_COUNTER_STATE = select(counter_states).where(counter_states.c.number == bindparam("counter"))
+
+
+@functools.cache
+def _status_change(columns: frozenset[str]):
+    """UPDATE that sets status (and `columns`) only while the status is still allowed."""
+    return update(tickets).where(
+        tickets.c.id == bindparam("ticket_id"),
+        tickets.c.status.in_(bindparam("allowed", expanding=True)),
+    ).values(status=bindparam("new_status"), **{c: bindparam(f"new_{c}") for c in columns})
 
 
 def utcnow() -> dt.datetime:
@@ -78,6 +121,12 @@ class Place:
 
 
 @dataclass(frozen=True)
+class WaitInputs:
+    mean_seconds: dict[str, float]  # recent mean time at the counter, per service
+    serving: dict[str, int]  # open counters serving each service
+
+
+@dataclass(frozen=True)
 class ServiceLoad:
     service: str
     enabled: bool
@@ -105,6 +154,7 @@ class QueueEngine:
         self.reader = engine.execution_options(readonly=True)
         self.rules = rules
         self.clock = clock
+        self._wait_cache: tuple[float, WaitInputs] | None = None
 
     # --- issuing -------------------------------------------------------------------------
 
@@ -122,26 +172,24 @@ class QueueEngine:
         day = self.rules.business_day(now)
         with writing(self.engine) as conn:
             seq = self._next_number(conn, day, rule.letter)
-            ticket_id = conn.execute(
-                insert(tickets).returning(tickets.c.id),
-                dict(day=day, number=f"{rule.letter}{seq:03d}", service=service, status=WAITING,
-                     priority=1 if priority else 0, language=language, arrived_at=now,
-                     status_token=secrets.token_urlsafe(9), checkin=checkin),
-            ).scalar_one()
+            values = dict(day=day, number=f"{rule.letter}{seq:03d}", service=service, status=WAITING,
+                          priority=1 if priority else 0, language=language, counter=None,
+                          arrived_at=now, called_at=None, finished_at=None,
+                          status_token=secrets.token_urlsafe(9), checkin=checkin)
+            ticket_id = conn.execute(insert(tickets).returning(tickets.c.id), values).scalar_one()
             self._event(conn, ticket_id, "issued", now, service)
+            ticket = Ticket(id=ticket_id, **values)
+            # The newest arrival: everyone waiting for the service at its priority or higher
+            # is ahead of it, and the count includes the ticket itself.
+            position = conn.execute(_NEW_TICKET_POSITION, dict(
+                day=day, service=service, priority=ticket.priority)).scalar_one()
+            place = Place(position, self._estimate(conn, service, position))
         if seq == 1:  # first ticket of the day for this letter: close what yesterday left open
             self.close_past_days()
-        with self.reader.connect() as conn:
-            ticket = self._load(conn, ticket_id)
-            return ticket, self._place(conn, ticket)
+        return ticket, place
 
     def _next_number(self, conn: Connection, day: dt.date, letter: str) -> int:
-        dialect = {"sqlite": sqlite, "postgresql": postgresql}[conn.dialect.name]
-        stmt = dialect.insert(number_sequences).values(day=day, letter=letter, last=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["day", "letter"], set_={"last": number_sequences.c.last + 1}
-        ).returning(number_sequences.c.last)
-        return conn.execute(stmt).scalar_one()
+        return conn.execute(_NEXT_NUMBER[conn.dialect.name], dict(day=day, letter=letter)).scalar_one()
 
     # --- calling -------------------------------------------------------------------------
 
@@ -153,24 +201,14 @@ class QueueEngine:
         """
         now = self.clock()
         day = self.rules.business_day(now)
-        with writing(self.engine) as conn:
+        with self._writing() as conn:
             served = self._open_counter(conn, counter, None, now, only_if_closed=True)
-            still_here = conn.execute(
-                select(tickets.c.id, tickets.c.service)
-                .where(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
-            ).all()
+            still_here = conn.execute(_AT_COUNTER, dict(counter=counter)).all()
             for row in still_here:
                 self._set(conn, row.id, AT_COUNTER, DONE, finished_at=now)
                 self._event(conn, row.id, "finished", now, row.service, counter)
             for _ in range(CALL_ATTEMPTS):
-                candidate = conn.execute(
-                    select(tickets.c.id, tickets.c.service)
-                    .where(tickets.c.day == day, tickets.c.status == WAITING,
-                           tickets.c.service.in_(served))
-                    .order_by(tickets.c.priority.desc(), tickets.c.arrived_at, tickets.c.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
+                candidate = conn.execute(_NEXT_CANDIDATE, dict(day=day, services=list(served))).first()
                 if candidate is None:
                     return None
                 if self._set(conn, candidate.id, (WAITING,), CALLED, counter=counter, called_at=now):
@@ -205,7 +243,7 @@ class QueueEngine:
         if service not in self.rules.services:
             raise UnknownService(f"There is no service {service!r}.")
         now = self.clock()
-        with writing(self.engine) as conn:
+        with self._writing() as conn:
             ticket = self._load(conn, ticket_id)
             if ticket.status not in TRANSFERABLE:
                 raise InvalidTransition(f"Ticket {ticket.number} is {ticket.status}: it cannot be transferred.")
@@ -217,7 +255,7 @@ class QueueEngine:
     def _apply(self, ticket_id: int, action: str, **values) -> Ticket:
         allowed, new_status, kind = TRANSITIONS[action]
         now = self.clock()
-        with writing(self.engine) as conn:
+        with self._writing() as conn:
             ticket = self._load(conn, ticket_id)
             if not self._set(conn, ticket_id, allowed, new_status, **values):
                 raise InvalidTransition(
@@ -230,14 +268,14 @@ class QueueEngine:
 
     def open_counter(self, counter: int, services: list[str] | None = None) -> tuple[str, ...]:
         """Open a counter for the given services (default: all it may serve)."""
-        with writing(self.engine) as conn:
+        with self._writing() as conn:
             return self._open_counter(conn, counter, services, self.clock(), only_if_closed=False)
 
     def close_counter(self, counter: int) -> None:
         if counter not in self.rules.counters:
             raise UnknownCounter(f"There is no counter {counter}.")
         now = self.clock()
-        with writing(self.engine) as conn:
+        with self._writing() as conn:
             changed = conn.execute(
                 update(counter_states).where(counter_states.c.number == counter, counter_states.c.open)
                 .values(open=False, updated_at=now)
@@ -249,7 +287,7 @@ class QueueEngine:
         allowed = self.rules.counters.get(counter)
         if allowed is None:
             raise UnknownCounter(f"There is no counter {counter}.")
-        state = conn.execute(select(counter_states).where(counter_states.c.number == counter)).first()
+        state = conn.execute(_COUNTER_STATE, dict(counter=counter)).first()
         if only_if_closed and state is not None and state.open:
             return tuple(state.services)
         if services is None:
@@ -312,10 +350,9 @@ class QueueEngine:
                 .where(tickets.c.day == day, tickets.c.status == WAITING)
                 .group_by(tickets.c.service)
             ).all())
-            open_counters = self._open_counters(conn)
             loads = [
                 ServiceLoad(rule.id, rule.enabled, counts.get(rule.id, 0),
-                            self._estimate(conn, rule.id, counts.get(rule.id, 0) + 1, open_counters))
+                            self._estimate(conn, rule.id, counts.get(rule.id, 0) + 1))
                 for rule in self.rules.services.values()
             ]
             recent = conn.execute(
@@ -348,7 +385,7 @@ class QueueEngine:
         """Expire tickets that were still open when their day ended; history stays."""
         now = self.clock()
         today = self.rules.business_day(now)
-        with writing(self.engine) as conn:
+        with self._writing() as conn:
             stale = conn.execute(
                 select(tickets.c.id, tickets.c.service)
                 .where(tickets.c.day < today, tickets.c.status.in_(OPEN_STATES))
@@ -367,7 +404,7 @@ class QueueEngine:
     def purge_personal_data(self, retention_days: int) -> int:
         """Forget check-in data (names, national numbers) older than the retention."""
         before = self.rules.business_day(self.clock()) - dt.timedelta(days=retention_days)
-        with writing(self.engine) as conn:
+        with self._writing() as conn:
             return conn.execute(
                 update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None))
                 .values(checkin=null())
@@ -376,22 +413,20 @@ class QueueEngine:
     # --- internals -----------------------------------------------------------------------
 
     def _load(self, conn: Connection, ticket_id: int) -> Ticket:
-        row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+        row = conn.execute(_LOAD, dict(ticket_id=ticket_id)).first()
         if row is None:
             raise TicketNotFound(f"There is no ticket {ticket_id}.")
         return Ticket(**row._mapping)
 
     def _set(self, conn: Connection, ticket_id: int, allowed, new_status: str, **values) -> bool:
         """Change the status only if it is still one of `allowed`: the race guard."""
-        result = conn.execute(
-            update(tickets).where(tickets.c.id == ticket_id, tickets.c.status.in_(allowed))
-            .values(status=new_status, **values)
-        )
+        params = {f"new_{c}": v for c, v in values.items()}
+        result = conn.execute(_status_change(frozenset(values)), dict(
+            ticket_id=ticket_id, allowed=list(allowed), new_status=new_status, **params))
         return result.rowcount == 1
 
     def _event(self, conn, ticket_id, kind, at, service, counter=None) -> None:
-        conn.execute(insert(ticket_events).values(
-            ticket_id=ticket_id, at=at, kind=kind, service=service, counter=counter))
+        conn.execute(_INSERT_EVENT, dict(ticket_id=ticket_id, at=at, kind=kind, service=service, counter=counter))
 
     def _place(self, conn: Connection, ticket: Ticket) -> Place:
         t = tickets.c
@@ -405,12 +440,36 @@ class QueueEngine:
             )
         ).scalar_one()
         position = ahead + 1
-        return Place(position, self._estimate(conn, ticket.service, position, self._open_counters(conn)))
+        return Place(position, self._estimate(conn, ticket.service, position))
 
-    def _estimate(self, conn, service: str, position: int, open_counters) -> int:
+    def _estimate(self, conn, service: str, position: int) -> int:
         """Place in line x recent mean service time / open counters serving the service."""
-        serving = sum(1 for services in open_counters.values() if service in services)
-        return round(position * self._mean_service_seconds(conn, service) / max(serving, 1))
+        inputs = self._wait_inputs(conn)
+        return round(position * inputs.mean_seconds[service] / max(inputs.serving.get(service, 0), 1))
+
+    def _wait_inputs(self, conn) -> WaitInputs:
+        """Service times and open counters change slowly: read them at most every few
+        seconds (at once after a change made here), not for every ticket."""
+        cached = self._wait_cache
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        serving: dict[str, int] = {}
+        for services in self._open_counters(conn).values():
+            for service in services:
+                serving[service] = serving.get(service, 0) + 1
+        inputs = WaitInputs(
+            {service: self._mean_service_seconds(conn, service) for service in self.rules.services},
+            serving,
+        )
+        self._wait_cache = (time.monotonic() + WAIT_INPUTS_TTL_S, inputs)
+        return inputs
+
+    @contextmanager
+    def _writing(self):
+        """A write that may change service times or open counters."""
+        with writing(self.engine) as conn:
+            yield conn
+        self._wait_cache = None
 
     def _mean_service_seconds(self, conn, service: str) -> float:
         since = self.clock() - dt.timedelta(days=self.rules.history_days)
