@@ -68,9 +68,22 @@ def _printable_char(char: str, codec_name: str) -> str | None:
     return None
 
 
+def _fits(text: str, codec_name: str) -> bool:
+    """The common case: no control or format characters, and all in the code page."""
+    if not text.isprintable():
+        return False
+    try:
+        text.encode(codec_name)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def paper_text(text: str, code_page: str = DEFAULT_CODE_PAGE) -> str | None:
     """`text` as the printer can print it, or None if some character has no stand-in."""
     codec_name = codec(code_page)
+    if _fits(text, codec_name):
+        return text
     out = []
     for char in unicodedata.normalize("NFC", text):
         printable = _printable_char(char, codec_name)
@@ -83,6 +96,8 @@ def paper_text(text: str, code_page: str = DEFAULT_CODE_PAGE) -> str | None:
 def paper_text_or_placeholder(text: str, code_page: str = DEFAULT_CODE_PAGE) -> str:
     """Like `paper_text`, but an unprintable character becomes "?" instead of failing."""
     codec_name = codec(code_page)
+    if _fits(text, codec_name):
+        return text
     out = []
     for char in unicodedata.normalize("NFC", text):
         printable = _printable_char(char, codec_name)

@@ -81,7 +81,7 @@ def render_escpos(
 
     out = bytearray(INIT)
     out += ESC + b"t" + bytes([page_number(code_page)])
-    align = None
+    align, bold = None, False
     for line in ticket_lines(ticket, paper=True, code_page=code_page):
         if line.role in SPACED_ROLES:
             out += LF
@@ -89,6 +89,9 @@ def render_escpos(
         if wanted != align:
             out += wanted
             align = wanted
+        if (line.role in BOLD_ROLES) != bold:
+            bold = not bold
+            out += BOLD_ON if bold else BOLD_OFF
         out += _line_bytes(line, columns, code_page, qr_module)
     out += CUT_FULL if cut == "full" else CUT_PARTIAL
     return bytes(out)
@@ -100,9 +103,6 @@ def _line_bytes(line: TicketLine, columns: int, code_page: str, qr_module: int) 
         return qr_commands(line.text, qr_module) + LF
 
     out = bytearray()
-    bold = line.role in BOLD_ROLES
-    if bold:
-        out += BOLD_ON
     if line.role == "number":
         # As large as the paper allows, up to four times the normal size.
         scale = max(1, min(4, columns // max(1, len(line.text))))
@@ -119,8 +119,6 @@ def _line_bytes(line: TicketLine, columns: int, code_page: str, qr_module: int) 
         out += encode(row, code_page) + LF
     if line.role in ("number", "municipality"):
         out += SIZE_NORMAL
-    if bold:
-        out += BOLD_OFF
     return bytes(out)
 
 

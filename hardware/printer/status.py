@@ -95,7 +95,8 @@ def parse_status(answer: bytes) -> PrinterStatus:
 def failure_reason(status: PrinterStatus) -> str | None:
     """Why a ticket cannot print with this status, as a stable code; None when ready.
 
-    The most specific cause wins: a printer with its cover open also reports offline.
+    The most specific cause wins: a printer with its cover open or paper out, or one that
+    reports an error, also reports offline.
     """
     if status.ready:
         return None
@@ -103,9 +104,9 @@ def failure_reason(status: PrinterStatus) -> str | None:
         return "paper_out"
     if status.cover_open:
         return "cover_open"
-    if not status.online:
-        return "offline"
-    return "error"
+    if status.error is not None:
+        return "error"
+    return "offline"
 
 
 class LatestStatus:

@@ -1,0 +1,92 @@
+"""Ticket printing: bytes per ticket, and time from issue to bytes at the printer.
+
+"Issue" is the call to TicketPrinter.print_ticket with a fresh TicketPrint; "received" is
+when the fake network printer (127.0.0.1) got the job's last byte. That includes rendering,
+connecting, the status round trip, sending and closing.
+
+    .venv/bin/python bench/print.py [--runs 50]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hardware.printer import TicketLabels, TicketPrint, TicketPrinter, render_escpos  # noqa: E402
+from hardware.printer.fake_printer import FakeNetworkPrinter  # noqa: E402
+
+LABELS = TicketLabels(
+    your_number="Uw nummer",
+    people_ahead="Wachtenden voor u",
+    estimated_wait="Geschatte wachttijd",
+    minutes="minuten",
+    bring="Houd klaar",
+    follow_your_turn="Volg uw beurt",
+)
+
+
+def ticket(n: int) -> TicketPrint:
+    return TicketPrint(
+        municipality="Gemeente Demostad",
+        number=f"A{n % 1000:03d}",
+        service_name="Réinitialisation du code PIN",
+        service_name_main="Nieuwe pincode (met PUK)",
+        issued_at=datetime.now(),
+        people_ahead=n % 9,
+        estimated_wait_minutes=4 * (n % 9),
+        bring=[
+            "Uw huidige verblijfskaart, of het attest van verlies of diefstal van de politie",
+            "De brief met uw PIN- en PUK-code",
+            "Nieuwe codes: 5 € (Bancontact of contant)",
+        ],
+        status_url=f"https://q.demostad.be/t/{n:04d}Kp",
+        footer="Burgerzaken Demostad - snelbalie",
+        language="fr",
+        labels=LABELS,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=50)
+    runs = parser.parse_args().runs
+
+    for paper in (58, 80):
+        size = len(render_escpos(ticket(12), paper_width_mm=paper))
+        print(f"ticket bytes, {paper} mm paper: {size}")
+
+    for paper in (58, 80):
+        with FakeNetworkPrinter() as fake:
+            printer = TicketPrinter(fake.settings(paper_width_mm=paper))
+            printer.print_ticket(ticket(0))  # warm-up: imports, first connection
+            fake.wait_for_job(5.0)
+            latencies, calls = [], []
+            for n in range(1, runs + 1):
+                fresh = ticket(n)
+                issued = time.perf_counter()
+                outcome = printer.print_ticket(fresh)
+                returned = time.perf_counter()
+                if not outcome.printed:
+                    print(f"run {n}: not printed ({outcome.reason})", file=sys.stderr)
+                    return 1
+                job = fake.wait_for_job(5.0)
+                latencies.append((job.received_at - issued) * 1000)
+                calls.append((returned - issued) * 1000)
+        latencies.sort()
+        print(
+            f"issue -> bytes received, {paper} mm, fake network printer: "
+            f"median {statistics.median(latencies):.2f} ms, "
+            f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms, "
+            f"max {latencies[-1]:.2f} ms (n={runs}); "
+            f"print_ticket returns after median {statistics.median(calls):.2f} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

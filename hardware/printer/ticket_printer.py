@@ -1,0 +1,202 @@
+"""The ticket printing service: printed, or told why not, within a bounded time.
+
+One `TicketPrinter` per process. It prints one ticket at a time, asks the printer's status
+before each ticket, never retries by itself (a retried job could print one number twice)
+and never raises for printer trouble: the caller gets a `PrintOutcome` and shows the
+ticket on screen when `printed` is False.
+
+The whole call is bounded by `deadline` seconds. The printer work runs in a worker thread;
+if a driver blocks past the deadline (a device file whose printer is off, a USB transfer
+that hangs), the caller gets reason "timeout" and the next call gets "busy" until that
+worker is done. Such a late worker may still print its ticket; the citizen then holds the
+paper and has seen the screen, never two numbers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from hardware.printer.drivers import Printer, PrinterError, make_printer
+from hardware.printer.escpos_ticket import render_escpos
+from hardware.printer.settings import PrinterSettings
+from hardware.printer.status import LatestStatus, PrinterStatus, failure_reason
+from hardware.printer.ticket import TicketPrint
+
+log = logging.getLogger(__name__)
+
+# Lets a worker that honours the deadline itself report its own, more precise, outcome.
+_JOIN_GRACE = 0.1
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    printed: bool
+    status: PrinterStatus
+    reason: str | None  # None when printed; else one of status.REASONS, for the caller to translate
+
+
+class _Progress:
+    """What a worker learnt before it was given up on."""
+
+    status: PrinterStatus | None = None
+
+
+class TicketPrinter:
+    def __init__(
+        self,
+        printer: Printer | Mapping[str, Any] | PrinterSettings,
+        *,
+        deadline: float | None = None,
+        on_status: Callable[[PrinterStatus], None] | None = None,
+    ):
+        self.printer = printer if isinstance(printer, Printer) else make_printer(printer)
+        self.deadline = deadline if deadline is not None else self.printer.settings.deadline
+        self._on_status = on_status
+        self._latest = LatestStatus()
+        self._lock = threading.Lock()
+        self._straggler: threading.Thread | None = None
+
+    @property
+    def latest_status(self) -> PrinterStatus | None:
+        """The last status seen by a ticket or a status check (None before the first)."""
+        return self._latest.get()
+
+    def render(self, ticket: TicketPrint) -> bytes:
+        s = self.printer.settings
+        return render_escpos(
+            ticket,
+            paper_width_mm=s.paper_width_mm,
+            columns=s.columns,
+            code_page=s.code_page,
+            cut=s.cut,
+        )
+
+    def print_ticket(self, ticket: TicketPrint) -> PrintOutcome:
+        started = time.monotonic()
+        deadline = started + self.deadline
+        try:
+            job = self.render(ticket)
+        except Exception as exc:  # a ticket must reach the screen even if rendering fails
+            log.exception("ticket %s could not be rendered for the printer", ticket.number)
+            known = self.latest_status or PrinterStatus.unreachable("not checked")
+            status = dataclasses.replace(known, error=f"rendering failed: {type(exc).__name__}")
+            return PrintOutcome(False, status, "error")
+
+        outcome = self._bounded(
+            lambda progress: self._print_job(job, ticket, deadline, progress), deadline
+        )
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if outcome.printed:
+            log.info("ticket %s printed (%d bytes, %.0f ms)", ticket.number, len(job), elapsed_ms)
+        else:
+            log.warning(
+                "ticket %s not printed: %s (%s, %.0f ms)",
+                ticket.number, outcome.reason, outcome.status.error or "", elapsed_ms,
+            )
+        return outcome
+
+    def check_status(self) -> PrinterStatus:
+        """Ask the printer for its status now (for the facility dashboard), bounded the same way."""
+        deadline = time.monotonic() + self.deadline
+        return self._bounded(lambda progress: self._check(deadline, progress), deadline).status
+
+    # -- inside the worker thread ---------------------------------------------------------
+
+    def _print_job(
+        self, job: bytes, ticket: TicketPrint, deadline: float, progress: _Progress
+    ) -> PrintOutcome:
+        try:
+            connection = self.printer.connect(deadline)
+        except PrinterError as exc:
+            return PrintOutcome(False, PrinterStatus.unreachable(exc.message), exc.reason)
+        with connection:
+            try:
+                status = connection.status(deadline)
+            except PrinterError as exc:
+                return PrintOutcome(False, PrinterStatus.unreachable(exc.message), exc.reason)
+            progress.status = status
+            if not status.ready:
+                return PrintOutcome(False, status, failure_reason(status))
+            try:
+                connection.send(job, ticket, deadline)
+            except PrinterError as exc:
+                # The printer was ready a moment ago; after a failed send its state is in doubt.
+                failed = dataclasses.replace(status, error=exc.message, checked_at=_now())
+                return PrintOutcome(False, failed, exc.reason)
+        return PrintOutcome(True, status, None)
+
+    def _check(self, deadline: float, progress: _Progress) -> PrintOutcome:
+        try:
+            with self.printer.connect(deadline) as connection:
+                status = connection.status(deadline)
+        except PrinterError as exc:
+            return PrintOutcome(False, PrinterStatus.unreachable(exc.message), exc.reason)
+        return PrintOutcome(status.ready, status, failure_reason(status))
+
+    # -- bounding and publishing ----------------------------------------------------------
+
+    def _bounded(self, work: Callable[[_Progress], PrintOutcome], deadline: float) -> PrintOutcome:
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return self._busy()
+        try:
+            if self._straggler is not None:
+                self._straggler.join(max(0.0, deadline - time.monotonic()))
+                if self._straggler.is_alive():
+                    return self._busy()
+                self._straggler = None
+
+            progress = _Progress()
+            result: list[PrintOutcome] = []
+
+            def run() -> None:
+                try:
+                    result.append(work(progress))
+                except Exception as exc:
+                    log.exception("printer driver failed")
+                    result.append(
+                        PrintOutcome(
+                            False,
+                            PrinterStatus.unreachable(f"{type(exc).__name__}: {exc}"),
+                            "error",
+                        )
+                    )
+
+            worker = threading.Thread(target=run, name="ticket-printer", daemon=True)
+            worker.start()
+            worker.join(max(0.0, deadline - time.monotonic()) + _JOIN_GRACE)
+            if result:
+                outcome = result[0]
+            else:
+                self._straggler = worker
+                message = f"the printer did not finish within {self.deadline:.1f} s"
+                if progress.status is not None:
+                    status = dataclasses.replace(progress.status, error=message, checked_at=_now())
+                else:
+                    status = PrinterStatus.unreachable(message)
+                outcome = PrintOutcome(False, status, "timeout")
+        finally:
+            self._lock.release()
+        self._publish(outcome.status)
+        return outcome
+
+    def _busy(self) -> PrintOutcome:
+        known = self.latest_status or PrinterStatus.unreachable("not checked yet")
+        return PrintOutcome(False, known, "busy")
+
+    def _publish(self, status: PrinterStatus) -> None:
+        self._latest.set(status)
+        if self._on_status is not None:
+            try:
+                self._on_status(status)
+            except Exception:
+                log.exception("printer status listener failed")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

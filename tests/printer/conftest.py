@@ -1,0 +1,57 @@
+from datetime import datetime
+
+import pytest
+
+from hardware.printer import TicketLabels, TicketPrint
+from hardware.printer.fake_printer import FakeNetworkPrinter
+
+FRENCH_LABELS = TicketLabels(
+    your_number="Votre numéro",
+    people_ahead="Personnes avant vous",
+    estimated_wait="Attente estimée",
+    minutes="minutes",
+    bring="À préparer",
+    follow_your_turn="Suivez votre tour",
+)
+DUTCH_LABELS = TicketLabels(
+    your_number="Uw nummer",
+    people_ahead="Wachtenden voor u",
+    estimated_wait="Geschatte wachttijd",
+    minutes="minuten",
+    bring="Houd klaar",
+    follow_your_turn="Volg uw beurt",
+)
+
+
+def ticket(**overrides) -> TicketPrint:
+    values = dict(
+        municipality="Gemeente Demostad",
+        number="A012",
+        service_name="Réinitialisation du code PIN",
+        service_name_main="Nieuwe pincode (met PUK)",
+        issued_at=datetime(2025, 3, 4, 9, 30),
+        people_ahead=3,
+        estimated_wait_minutes=12,
+        bring=[
+            "Votre carte de séjour et la lettre PIN/PUK",
+            "Nouveaux codes : 5 € (Bancontact), reçu après paiement",
+        ],
+        status_url="https://q.demostad.be/t/7Kp2",
+        footer="Merci de votre visite, à bientôt",
+        language="fr",
+        labels=FRENCH_LABELS,
+        labels_main=DUTCH_LABELS,
+    )
+    values.update(overrides)
+    return TicketPrint(**values)
+
+
+@pytest.fixture
+def make_ticket():
+    return ticket
+
+
+@pytest.fixture
+def fake_printer():
+    with FakeNetworkPrinter() as fake:
+        yield fake
