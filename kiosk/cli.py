@@ -31,7 +31,9 @@ def main():
 
 
 def register_commands(app: Flask) -> None:
-    for command in (serve, init_db, token, translations, queue_cli):
+    from .accounts.cli import user
+
+    for command in (serve, init_db, token, translations, queue_cli, pickups_cli, card_cli, user):
         app.cli.add_command(command)
 
 
@@ -61,7 +63,7 @@ def run_server(app: Flask, host: str, port: int, threads: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Serving {app.config['SITE_PROFILE'].municipality} on http://{host}:{port}")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="snelbalie")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="snelbalie", connection_limit=1000)
 
 
 @click.command("init-db")
@@ -128,6 +130,66 @@ def queue_close_day():
     expired = office.queue.close_past_days()
     purged = office.queue.purge_personal_data(office.site.retention_days)
     click.echo(f"{expired} tickets expired, personal data removed from {purged} tickets.")
+
+
+@click.group("pickups")
+def pickups_cli():
+    """The pickup register: new cards ready in the office."""
+
+
+@pickups_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@with_appcontext
+def pickups_import(file):
+    """Add or update the register from a CSV file (see README); a bad row rejects the file."""
+    from .pickups import PickupImportError, import_pickups
+
+    office = _office()
+    today = office.queue.rules.local(office.queue.clock()).date()
+    try:
+        count = import_pickups(office.engine, file.read(), today)
+    except PickupImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{count} cards in the pickup register imported.")
+
+
+@click.group("card")
+def card_cli():
+    """Insert or remove a simulated card in a running kiosk on this PC."""
+
+
+def _post_card(url: str, action: str, card: str | None = None) -> dict:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/kiosk/dev/cards/{action}", data=json.dumps({"card": card}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(json.load(exc).get("message", str(exc))) from None
+    except OSError as exc:
+        raise click.ClickException(f"No kiosk answers at {url}: {exc}") from None
+
+
+@card_cli.command("insert")
+@click.argument("card")
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True)
+def card_insert(card: str, url: str):
+    """Insert the fake card CARD (see /kiosk/dev/cards for the list)."""
+    _post_card(url, "insert", card)
+    click.echo(f"Inserted {card}.")
+
+
+@card_cli.command("remove")
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True)
+def card_remove(url: str):
+    """Take the card out of the simulated reader."""
+    _post_card(url, "remove")
+    click.echo("Card removed.")
 
 
 @main.command()

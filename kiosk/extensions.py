@@ -1,6 +1,9 @@
 """Every extension object, in one module so blueprints import them without cycles."""
 from __future__ import annotations
 
+import os
+import threading
+
 from flask import Flask, current_app
 from flask_babel import Babel
 from flask_wtf import CSRFProtect
@@ -23,7 +26,8 @@ class Office:
         clock = app.config.get("CLOCK")
         rules = QueueRules.from_site(site)
         queue = QueueEngine(engine, rules, clock) if clock else QueueEngine(engine, rules)
-        app.extensions["office"] = {"site": site, "engine": engine, "queue": queue}
+        app.extensions["office"] = {"site": site, "engine": engine, "queue": queue,
+                                    "devices": Devices(site, app.config["DATA_DIR"], queue)}
 
     @staticmethod
     def _state() -> dict:
@@ -40,6 +44,62 @@ class Office:
     @property
     def queue(self) -> QueueEngine:
         return self._state()["queue"]
+
+    @property
+    def reader(self):
+        """This kiosk PC's card reader service (started at first use)."""
+        return self._state()["devices"].reader()
+
+    @property
+    def printer(self):
+        """This kiosk PC's ticket printer."""
+        return self._state()["devices"].printer()
+
+
+class Devices:
+    """The card reader and ticket printer attached to the PC this instance runs on.
+
+    Made at first use, so desks, boards and tests that never touch them start no threads.
+    """
+
+    def __init__(self, site: SiteProfile, data_dir: str, queue: QueueEngine):
+        self.site, self.data_dir, self.queue = site, data_dir, queue
+        self._lock = threading.Lock()
+        self._reader = self._printer = None
+
+    def reader(self):
+        with self._lock:
+            if self._reader is None:
+                from hardware.card import make_reader_service
+                from hardware.card.simulated_service import SimulatedReaderService
+
+                kind, name_filter = self.site.reader["kind"], self.site.reader["name_filter"]
+                if kind == "simulated":
+                    # fake cards' ages and validity follow the office's own calendar
+                    self._reader = SimulatedReaderService(name_filter, today=self.today)
+                else:
+                    self._reader = make_reader_service(kind, name_filter)
+                self._reader.start()
+            return self._reader
+
+    def today(self):
+        return self.queue.rules.local(self.queue.clock()).date()
+
+    def printer(self):
+        with self._lock:
+            if self._printer is None:
+                from hardware.printer import TicketPrinter
+
+                settings = dict(self.site.printer)
+                if settings.get("kind", "simulated") == "simulated":
+                    settings.setdefault("folder", os.path.join(self.data_dir, "tickets"))
+                self._printer = TicketPrinter(settings)
+            return self._printer
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._reader is not None:
+                self._reader.stop()
 
 
 office = Office()

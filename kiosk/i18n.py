@@ -4,6 +4,12 @@ from flask import g, request, session
 from .extensions import office
 
 RIGHT_TO_LEFT = {"ar", "fa", "he", "ur", "ps", "ku"}
+# Each language named in itself, as a citizen looks for it.
+LANGUAGE_NAMES = {
+    "nl": "Nederlands", "fr": "Français", "de": "Deutsch", "en": "English", "ar": "العربية",
+    "uk": "Українська", "tr": "Türkçe", "ru": "Русский", "pl": "Polski", "ro": "Română",
+    "es": "Español", "it": "Italiano", "pt": "Português", "bg": "Български", "fa": "فارسی",
+}
 
 
 def select_locale() -> str:

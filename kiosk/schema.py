@@ -71,3 +71,55 @@ api_tokens = Table(
     Column("created_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
 )
+
+# Staff who sign in with a password: clerks, supervisors, facility. Lockout lives here, not
+# in a process, so every app instance of an office sees it.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+# Every "show in full" of a citizen's name and national number at a desk: who and when.
+disclosures = Table(
+    "disclosures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+
+# The pickup register: new cards that arrived and wait in the office for their holder.
+# Imported from a CSV file (`kiosk pickups import`); personal data, removed once collected
+# and past the site's retention.
+pickups = Table(
+    "pickups", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("card_number", String(32), nullable=False, unique=True),
+    Column("national_number", String(11), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("storage", String(200), nullable=False),
+    Column("arrived_on", Date, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("collected_at", DateTime),
+)
+
+# Requests for new PIN and PUK codes (lost both): made at the kiosk with the ticket, then
+# followed up at the counter; the citizen is told when the codes are in.
+code_requests = Table(
+    "code_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("national_number", String(11)),  # personal data: purged after retention
+    Column("contact_kind", String(8)),  # "email", "phone" or null
+    Column("contact", String(200)),  # personal data: purged after retention
+    Column("status", String(16), nullable=False),  # requested, ordered, arrived, notified, done
+    Column("requested_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)

@@ -162,7 +162,7 @@ def _parse(root: _Reader) -> SiteProfile:
         counters=counters,
         opening_hours=_parse_hours(root.table("opening_hours")),
         reader=_parse_reader(root.table("reader")),
-        printer=dict(root.table("printer").data) or {"kind": "simulated"},
+        printer=_parse_printer(root.table("printer")),
         kiosk=_parse_kiosk(root.table("kiosk")),
         server=dict(root.table("server").data),
     )
@@ -260,6 +260,18 @@ def _parse_reader(reader: _Reader) -> dict[str, Any]:
     if kind not in ("pcsc", "simulated"):
         raise reader.fail("kind", "must be \"pcsc\" or \"simulated\"")
     return {"kind": kind, "name_filter": reader.get("name_filter", str, "") or None}
+
+
+def _parse_printer(printer: _Reader) -> dict[str, Any]:
+    """Checked here so a wrong printer setting stops the app at start, not at the first ticket."""
+    from hardware.printer import PrinterConfigError, parse_settings
+
+    settings = dict(printer.data) or {"kind": "simulated"}
+    try:
+        parse_settings(settings)
+    except PrinterConfigError as exc:
+        raise SiteProfileError(f"{printer.path}: {exc}") from None
+    return settings
 
 
 def _parse_kiosk(kiosk: _Reader) -> dict[str, Any]:

@@ -1,0 +1,72 @@
+"""Does this visit make sense for this person today? Plain rules, no Flask.
+
+The kiosk only diagnoses and routes: it never unblocks a PIN or activates anything itself.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from hardware.card import ResidenceCard
+
+from ..pickups import Pickup
+
+ADULT_AGE = 18
+
+# checklist items (what to have at the counter), by code
+CURRENT_CARD, POLICE_CERTIFICATE, CODE_LETTER = "current_card", "police_certificate", "code_letter"
+CARD, PIN_OR_PUK, PUK, FEE = "card", "pin_or_puk", "puk", "fee"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    visit: str
+    may_take_ticket: bool
+    refusal: str | None = None  # why not: a code the screen explains
+    notes: tuple[str, ...] = ()  # what the screen should also say
+    checklist: tuple[str, ...] = ()
+    pickup: Pickup | None = None
+    pin_tries_left: int | None = None
+    age: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def assess(
+    visit: str, *, card: ResidenceCard | None, lost_card: bool, today: dt.date,
+    pickup: Pickup | None = None, ticket_without_pickup: bool = False,
+) -> Assessment:
+    """`card` is the card in the reader (None when the citizen typed a national number
+    because the card was lost or stolen); `pickup` is what the register holds for them."""
+    age = card.age_on(today) if card else None
+    if card is None and not lost_card:
+        return Assessment(visit, False, refusal="card_needed")
+    if card is not None and not card.is_residence_card:
+        return Assessment(visit, False, refusal="not_residence_card", age=age)
+
+    if visit == "pickup":
+        bring = (POLICE_CERTIFICATE if lost_card else CURRENT_CARD, CODE_LETTER)
+        if pickup is None:
+            if ticket_without_pickup:
+                return Assessment(visit, True, notes=("not_in_register",), checklist=bring, age=age)
+            return Assessment(visit, False, refusal="no_card_ready", age=age)
+        return Assessment(visit, True, checklist=bring, pickup=pickup, age=age)
+
+    if lost_card:  # every other visit works on the card itself
+        return Assessment(visit, False, refusal="card_needed")
+
+    if visit == "activation":
+        if card.is_expired_on(today):
+            # certificates of an expired card cannot be activated: the counter helps on
+            return Assessment(visit, True, notes=("expired",), checklist=(CARD,), age=age)
+        notes = ("minor_authentication_only",) if age < ADULT_AGE else ()
+        return Assessment(visit, True, notes=notes, checklist=(CARD, PIN_OR_PUK), age=age)
+
+    if visit == "pin_reset":
+        tries = card.pin_tries_left
+        note = "pin_tries_unknown" if tries is None else "pin_blocked" if tries == 0 else "pin_not_blocked"
+        return Assessment(visit, True, notes=(note,), checklist=(CARD, PUK), pin_tries_left=tries, age=age)
+
+    if visit == "new_codes":
+        return Assessment(visit, True, notes=("fee_and_delay",), checklist=(CARD, FEE), age=age)
+
+    return Assessment(visit, False, refusal="unknown_visit")

@@ -1,0 +1,101 @@
+// The citizen's kiosk: idle return, card watching, keypad, larger text, and no way off the app.
+(() => {
+  "use strict";
+  const body = document.body;
+  const data = body.dataset;
+  const go = (url) => { window.location.replace(url); };
+  const reset = () => go(data.resetUrl);
+
+  // Hardening: no context menu, selection, drag or multi-touch zoom.
+  for (const type of ["contextmenu", "selectstart", "dragstart", "gesturestart"]) {
+    document.addEventListener(type, (e) => { if (e.target.tagName !== "INPUT") e.preventDefault(); });
+  }
+  document.addEventListener("touchmove", (e) => { if (e.touches.length > 1) e.preventDefault(); }, { passive: false });
+
+  // Larger text, kept for this visit only (the home screen forgets it).
+  const html = document.documentElement;
+  const toggle = document.querySelector("[data-toggle-large]");
+  if (body.classList.contains("screen-home")) sessionStorage.removeItem("large");
+  const applyLarge = (on) => {
+    html.classList.toggle("large", on);
+    if (toggle) toggle.setAttribute("aria-pressed", on ? "true" : "false");
+  };
+  applyLarge(sessionStorage.getItem("large") === "1");
+  if (toggle) toggle.addEventListener("click", () => {
+    const on = !html.classList.contains("large");
+    sessionStorage.setItem("large", on ? "1" : "0");
+    applyLarge(on);
+  });
+
+  // Inactivity: warn, then back to the start (which forgets everything).
+  const idle = Number(data.idleSeconds || 0);
+  const WARN = 15;
+  if (idle > 0) {
+    const dialog = document.querySelector(".idle-warning");
+    const countdown = dialog.querySelector("[data-countdown]");
+    let warnTimer, endTimer, tick;
+    const arm = () => {
+      clearTimeout(warnTimer); clearTimeout(endTimer); clearInterval(tick);
+      dialog.hidden = true;
+      warnTimer = setTimeout(() => {
+        let left = Math.min(WARN, idle);
+        countdown.textContent = left;
+        dialog.hidden = false;
+        dialog.querySelector("[data-more-time]").focus();
+        tick = setInterval(() => { left -= 1; countdown.textContent = Math.max(left, 0); }, 1000);
+      }, Math.max(idle - WARN, 0) * 1000);
+      endTimer = setTimeout(reset, idle * 1000);
+    };
+    for (const type of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(type, arm, { passive: true });
+    dialog.querySelector("[data-more-time]").addEventListener("click", arm);
+    arm();
+  }
+
+  // The reader, polled: a screen with someone's data leaves when the card does.
+  const poll = (handle, every = 300) => {
+    const once = async () => {
+      try {
+        const response = await fetch(data.cardUrl, { cache: "no-store" });
+        if (response.ok && handle(await response.json()) === false) return;
+      } catch (e) { /* the server restarts: keep trying */ }
+      setTimeout(once, every);
+    };
+    once();
+  };
+  if (data.needsCard) poll((state) => { if (state.state !== "ready") { reset(); return false; } });
+
+  if (data.waitCard) {
+    const message = document.querySelector(".reader-message");
+    poll((state) => {
+      if (state.state === "ready") { go(data.waitCard); return false; }
+      const key = state.state === "error" ? state.error : state.state;
+      const found = message.getAttribute(`data-msg-${key}`);
+      if (found && message.textContent !== found) message.textContent = found;
+    });
+  }
+
+  // Out of service: come back by itself when everything works again.
+  if (data.healthUrl) {
+    const check = async () => {
+      try {
+        const response = await fetch(data.healthUrl, { cache: "no-store" });
+        if (response.ok && (await response.json()).in_service) { go(data.homeUrl); return; }
+      } catch (e) { /* still down */ }
+      setTimeout(check, 2000);
+    };
+    setTimeout(check, 2000);
+  }
+
+  // The on-screen keypad writes into its field (no system keyboard on a kiosk).
+  const field = document.querySelector("#national_number");
+  for (const key of document.querySelectorAll(".key")) {
+    key.addEventListener("click", () => {
+      const k = key.dataset.key;
+      const digits = field.value.replace(/\D/g, "");
+      const next = k === "clear" ? "" : k === "back" ? digits.slice(0, -1) : (digits + k).slice(0, 11);
+      // written as on the card: 85.07.30-033.28
+      const parts = [next.slice(0, 2), next.slice(2, 4), next.slice(4, 6)].filter(Boolean).join(".");
+      field.value = next.length > 6 ? `${parts}-${next.slice(6, 9)}${next.length > 9 ? "." + next.slice(9) : ""}` : parts;
+    });
+  }
+})();
