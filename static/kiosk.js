@@ -46,7 +46,10 @@
       }, Math.max(idle - WARN, 0) * 1000);
       endTimer = setTimeout(reset, idle * 1000);
     };
-    for (const type of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(type, arm, { passive: true });
+    // While the warning shows, only its button counts: hiding it on pointerdown would let the
+    // same tap land on whatever lies beneath (e.g. "Take a ticket").
+    const activity = () => { if (dialog.hidden) arm(); };
+    for (const type of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(type, activity, { passive: true });
     dialog.querySelector("[data-more-time]").addEventListener("click", arm);
     arm();
   }
@@ -96,6 +99,17 @@
       // written as on the card: 85.07.30-033.28
       const parts = [next.slice(0, 2), next.slice(2, 4), next.slice(4, 6)].filter(Boolean).join(".");
       field.value = next.length > 6 ? `${parts}-${next.slice(6, 9)}${next.length > 9 ? "." + next.slice(9) : ""}` : parts;
+    });
+  }
+
+  // An on-screen keyboard for the few fields that need letters (an e-mail address).
+  for (const osk of document.querySelectorAll(".osk")) {
+    const target = document.getElementById(osk.dataset.target);
+    osk.addEventListener("click", (e) => {
+      const key = e.target.closest(".osk-key");
+      if (!key) return;
+      const ch = key.dataset.char;
+      target.value = ch === "back" ? target.value.slice(0, -1) : (target.value + ch).slice(0, 200);
     });
   }
 })();

@@ -1,0 +1,223 @@
+"""The four visits end to end in Chromium, by touch, with the simulated reader and printer."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from kiosk.demo import demo_pickups_csv
+from kiosk.extensions import office
+from kiosk.pickups import import_pickups
+from tests.live import axe_violations
+from tests.sites import site_variant
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+def accessible(page):
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def choose(page, language: str, visit: str):
+    page.locator(f".language-choices a[lang={language}]").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/visit$"))
+    assert page.locator("html").get_attribute("lang") == language
+    page.locator(f".visit-{visit}").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/identify$"))
+
+
+def insert(page, reader, card_id: str):
+    reader.insert(card_id)
+    expect(page).to_have_url(re.compile(r"/kiosk/check$"))
+
+
+def take_ticket(page, tick_all=True) -> str:
+    if tick_all:
+        for item in page.locator(".check-item").all():
+            item.tap()
+    page.locator(".take-ticket").tap()
+    expect(page).to_have_url(re.compile(r"/kiosk/ticket$"))
+    return page.locator(".ticket-number").inner_text()
+
+
+def issued(app, number):
+    with app.app_context():
+        return next(t for t in office.queue.waiting() if t.number == number)
+
+
+@pytest.fixture
+def register(app):
+    with app.app_context():
+        today = office.queue.rules.local(office.queue.clock()).date()
+        import_pickups(office.engine, demo_pickups_csv(today), today)
+
+
+@pytest.mark.parametrize("language", ["nl", "ar"])
+def test_pickup_of_a_card_that_is_ready(kiosk, reader, app, register, language):
+    accessible(kiosk)
+    choose(kiosk, language, "pickup")
+    accessible(kiosk)
+    insert(kiosk, reader, "adult-f-plus")
+    expect(kiosk.locator(".notice.ok")).to_be_visible()
+    assert kiosk.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+    accessible(kiosk)
+    number = take_ticket(kiosk)
+    assert number == "A001"
+    accessible(kiosk)
+    ticket = issued(app, number)
+    assert ticket.language == language
+    assert ticket.checkin["pickup"]["storage"] == "Kast A, lade 2"
+    assert len(ticket.checkin["confirmed"]) == 2 and ticket.checkin["missing"] == []
+    expect(kiosk.locator(".ticket-preview img")).to_be_visible()  # the QR code
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_certificate_activation_at_17_only_authentication(kiosk, reader, app, language):
+    choose(kiosk, language, "activation")
+    insert(kiosk, reader, "minor-17")
+    expect(kiosk.locator(".note-minor_authentication_only")).to_be_visible()
+    accessible(kiosk)
+    number = take_ticket(kiosk)
+    assert issued(app, number).checkin["notes"] == ["minor_authentication_only"]
+
+
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_new_pin_shows_the_tries_left(kiosk, reader, app, language):
+    choose(kiosk, language, "pin_reset")
+    insert(kiosk, reader, "pin-blocked")
+    expect(kiosk.locator(".note-pin_blocked")).to_be_visible()
+    number = take_ticket(kiosk, tick_all=False)
+    checkin = issued(app, number).checkin
+    assert checkin["pin_tries_left"] == 0 and checkin["confirmed"] == [] and len(checkin["missing"]) == 2
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_new_codes_records_a_code_request_with_a_checked_contact(kiosk, reader, app, language):
+    choose(kiosk, language, "new_codes")
+    insert(kiosk, reader, "type-h")
+    expect(kiosk.locator(".note-fee_and_delay")).to_be_visible()
+    for ch in "alex@":
+        kiosk.locator(f'.osk-key[data-char="{ch}"]').tap()
+    kiosk.locator(".take-ticket").tap()
+    expect(kiosk.locator("#contact-error")).to_be_visible()  # not an e-mail address yet
+    accessible(kiosk)
+    for ch in "ex.be":
+        kiosk.locator(f'.osk-key[data-char="{ch}"]').tap()
+    number = take_ticket(kiosk)
+    code_request = issued(app, number).checkin["code_request"]
+    assert code_request["contact"] == "email"
+
+
+def test_lost_card_pickup_with_the_keypad(kiosk, reader, app, register):
+    kiosk.locator(".language-choices a[lang=en]").tap()
+    kiosk.locator(".lost").tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/lost$"))
+    accessible(kiosk)
+    kiosk.get_by_role("link", name=re.compile("without my old card")).tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify/number$"))
+    for key in "85073099238":  # last digit wrong
+        kiosk.locator(f'.key[data-key="{key}"]').tap()
+    kiosk.get_by_role("button", name="Continue").tap()
+    expect(kiosk.locator("#number-error")).to_be_visible()
+    kiosk.wait_for_load_state()
+    accessible(kiosk)
+    kiosk.locator('.key[data-key="back"]').tap()
+    kiosk.locator('.key[data-key="9"]').tap()
+    assert kiosk.locator("#national_number").input_value() == "85.07.30-992.39"
+    kiosk.get_by_role("button", name="Continue").tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"))
+    number = take_ticket(kiosk)
+    checkin = issued(app, number).checkin
+    assert checkin["lost_card"] and checkin["card"] is None and checkin["pickup"]
+
+
+def test_a_card_not_in_the_pickup_register_gets_no_ticket(kiosk, reader, app):
+    choose(kiosk, "nl", "pickup")
+    insert(kiosk, reader, "type-m")
+    expect(kiosk.locator(".notice.stop")).to_be_visible()
+    expect(kiosk.locator(".take-ticket")).to_have_count(0)
+    accessible(kiosk)
+    with app.app_context():
+        assert office.queue.waiting() == []
+
+
+def test_pulling_the_card_mid_flow_goes_home_and_forgets(kiosk, reader):
+    choose(kiosk, "en", "activation")
+    insert(kiosk, reader, "adult-f-plus")
+    expect(kiosk.locator(".card-line")).to_contain_text("Testperson")
+    reader.remove()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))
+    expect(kiosk.locator("body")).not_to_contain_text("Testperson")
+    kiosk.goto(kiosk.url.replace("/kiosk/", "/kiosk/check"))
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))  # the flow is gone, not just hidden
+
+
+def test_a_card_that_is_not_a_residence_card_is_explained(kiosk, reader):
+    choose(kiosk, "en", "activation")
+    reader.insert("not-eid")
+    expect(kiosk.locator(".reader-message")).to_contain_text("not a residence card")
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify$"))
+
+
+def test_idle_warns_then_returns_home(kiosk, live_server, reader):
+    kiosk.clock.install()
+    kiosk.goto(live_server.url + "/kiosk/")
+    choose(kiosk, "en", "activation")
+    insert(kiosk, reader, "adult-f-plus")
+    dialog = kiosk.get_by_role("alertdialog")
+    kiosk.clock.fast_forward(46_000)  # default idle 60 s, warning 15 s before
+    expect(dialog).to_be_visible()
+    accessible(kiosk)
+    dialog.get_by_role("button").tap()
+    expect(dialog).to_be_hidden()
+    kiosk.clock.fast_forward(50_000)
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"))  # more time was given
+    kiosk.clock.fast_forward(11_000)
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))
+
+
+def test_larger_text_for_this_visit_only(kiosk):
+    kiosk.locator(".language-choices a[lang=en]").tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/visit$"))
+    toggle = kiosk.locator("[data-toggle-large]")
+    before = kiosk.locator("h1").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    toggle.tap()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    after = kiosk.locator("h1").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert after > before * 1.2
+    kiosk.locator(".bottom a").tap()  # start again
+    assert kiosk.locator("html").get_attribute("class") in (None, "")
+
+
+def test_kiosk_hardening(kiosk):
+    assert kiosk.locator("body").evaluate("e => getComputedStyle(e).userSelect") == "none"
+    assert kiosk.evaluate("() => { const e = new MouseEvent('contextmenu', {cancelable: true, bubbles: true});"
+                          " return !document.body.dispatchEvent(e); }")
+    external = kiosk.locator("a[href^='http']")
+    assert external.count() == 0  # no way off the app
+
+
+class TestPrinterOutOfPaper:
+    @pytest.fixture
+    def app_config(self, app_config, tmp_path):
+        return {**app_config, "SITE": str(site_variant(
+            tmp_path, ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\nmode = "paper_out"')))}
+
+    def test_the_ticket_is_shown_on_screen_and_kept(self, kiosk, reader, app):
+        choose(kiosk, "en", "pin_reset")
+        insert(kiosk, reader, "adult-f-plus")
+        number = take_ticket(kiosk)
+        expect(kiosk.locator(".notice.stop")).to_contain_text("printer")
+        expect(kiosk.locator(".ticket-preview img")).to_be_visible()
+        accessible(kiosk)
+        assert issued(app, number).status == "waiting"
+
+
+def test_out_of_service_when_the_reader_is_gone_and_back_by_itself(kiosk, reader):
+    reader.set_reader_present(False)
+    kiosk.reload()
+    expect(kiosk.locator(".out-of-service")).to_be_visible()
+    assert kiosk.locator(".out-of-service section").count() == 6  # every language of the office
+    accessible(kiosk)
+    reader.set_reader_present(True)
+    expect(kiosk.locator(".language-choices")).to_be_visible(timeout=10_000)

@@ -1,0 +1,83 @@
+"""The kiosk's JSON endpoints and its fault handling, without a browser."""
+import re
+import sqlite3
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from kiosk import storage
+from kiosk.extensions import office
+from tests.conftest import bearer
+
+REMOTE = {"REMOTE_ADDR": "192.0.2.10"}
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def test_card_data_only_for_the_kiosk_itself(client, reader, tokens):
+    reader.insert("adult-f-plus")
+    mine = client.get("/kiosk/card").get_json()
+    assert mine["state"] == "ready" and mine["card"]["card_type"] == "F+"
+    assert mine["card"]["national_number_masked"].endswith("-***.**")
+    assert client.get("/kiosk/card", environ_base=REMOTE).status_code == 401
+    assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["desk"])).status_code == 403
+    assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["kiosk"])).status_code == 200
+
+
+def test_the_reader_states_reach_the_screen(client, reader):
+    assert client.get("/kiosk/card").get_json()["state"] == "waiting"
+    reader.insert("not-eid")
+    assert client.get("/kiosk/card").get_json() | {"version": 0} == {
+        "state": "error", "error": "not_residence_card", "card": None, "version": 0}
+    reader.set_reader_present(False)
+    assert client.get("/kiosk/card").get_json()["state"] == "no_reader"
+    assert client.get("/kiosk/health").get_json() == {"in_service": False, "reasons": ["reader"]}
+
+
+def test_an_expired_form_brings_the_citizen_home(app, client, reader):
+    reader.insert("adult-f-plus")
+    client.get("/kiosk/visit/activation")
+    response = client.post("/kiosk/check", data={"csrf_token": "stale", "confirmed": ["card"]})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/kiosk/")
+    with app.app_context():
+        assert office.queue.waiting() == []
+
+
+def test_a_forged_visit_or_next_link_goes_nowhere(client):
+    assert client.get("/kiosk/visit/passport").headers["Location"].endswith("/kiosk/visit")
+    assert client.get("/kiosk/lang/fr?next=https://example.org/").headers["Location"].endswith("/kiosk/visit")
+    assert client.get("/kiosk/lang/fr?next=//example.org/").headers["Location"].endswith("/kiosk/visit")
+    assert client.get("/kiosk/check").headers["Location"].endswith("/kiosk/")
+
+
+def test_the_simulated_reader_page_is_for_this_pc_only(client):
+    assert client.get("/kiosk/dev/cards").status_code == 200
+    assert client.get("/kiosk/dev/cards", environ_base=REMOTE).status_code == 404
+    assert client.post("/kiosk/dev/cards/insert", json={"card": "adult-f-plus"}, environ_base=REMOTE).status_code == 404
+    assert client.post("/kiosk/dev/cards/insert", json={"card": "nope"}).status_code == 400
+
+
+def test_out_of_service_while_the_database_is_locked(monkeypatch, app_config, database_url, reader):
+    monkeypatch.setattr(storage, "SQLITE_BUSY_MS", 200)
+    from kiosk import create_app
+
+    app = create_app({**app_config, "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        storage.migrate(office.engine)
+    client = app.test_client()
+    other = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    reader_of_app = None
+    with app.app_context():
+        reader_of_app = office.reader
+        reader_of_app.insert("adult-f-plus")
+    client.get("/kiosk/visit/pin_reset")
+    page = client.post("/kiosk/check", data={"confirmed": ["card"]})
+    assert page.status_code == 503 and "out of service" in page.get_data(as_text=True)
+    other.execute("COMMIT")
+    other.close()
+    assert client.get("/kiosk/health").get_json()["in_service"]
+    page = client.post("/kiosk/check", data={"confirmed": ["card"]})
+    assert page.status_code == 302 and page.headers["Location"].endswith("/kiosk/ticket")
+    assert re.search(r"C00\d", client.get("/kiosk/ticket").get_data(as_text=True))
+    reader_of_app.stop()
+    app.extensions["office"]["engine"].dispose()
