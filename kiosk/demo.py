@@ -1,6 +1,7 @@
 """Demo data: citizens already waiting, and new cards ready for some of the fake cards, so
 every screen has something to show."""
-from hardware.card import parse_residence_card
+from hardware.card import read_residence_card
+from hardware.card.eid_applet import EidApplet
 from hardware.card.fake_cards import fake_cards
 
 from .extensions import office
@@ -15,8 +16,7 @@ def demo_pickups_csv(today) -> bytes:
     cards = fake_cards(today)
     rows = ["card_number,national_number,name,storage,arrived_on"]
     for n, (card_id, storage) in enumerate(DEMO_PICKUPS.items(), start=1):
-        fake = cards[card_id]
-        card = parse_residence_card(fake.identity, fake.address, fake.card_data(True))
+        card = read_residence_card(EidApplet(cards[card_id]))
         rows.append(f'DEMO{n:08d},{card.national_number},"{card.last_name}, {card.given_names}",'
                     f'"{storage}",{today.isoformat()}')
     return ("\n".join(rows) + "\n").encode()

@@ -54,22 +54,30 @@
     arm();
   }
 
-  // The reader, polled: a screen with someone's data leaves when the card does.
-  const poll = (handle, every = 300) => {
+  // The reader, long-polled: the server answers as soon as its state changes. A screen
+  // with someone's data leaves when the card does.
+  const watchCard = (handle) => {
+    let version = -1;
     const once = async () => {
       try {
-        const response = await fetch(data.cardUrl, { cache: "no-store" });
-        if (response.ok && handle(await response.json()) === false) return;
-      } catch (e) { /* the server restarts: keep trying */ }
-      setTimeout(once, every);
+        const response = await fetch(`${data.cardUrl}?after=${version}`, { cache: "no-store" });
+        if (response.ok) {
+          const state = await response.json();
+          version = state.version;
+          if (handle(state) === false) return;
+        } else {
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      } catch (e) { await new Promise((r) => setTimeout(r, 1000)); }  // the server restarts
+      once();
     };
     once();
   };
-  if (data.needsCard) poll((state) => { if (state.state !== "ready") { reset(); return false; } });
+  if (data.needsCard) watchCard((state) => { if (state.state !== "ready") { reset(); return false; } });
 
   if (data.waitCard) {
     const message = document.querySelector(".reader-message");
-    poll((state) => {
+    watchCard((state) => {
       if (state.state === "ready") { go(data.waitCard); return false; }
       const key = state.state === "error" ? state.error : state.state;
       const found = message.getAttribute(`data-msg-${key}`);

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FLOW_KEYS = ("visit", "lost", "typed_number", "ticket", "print_failed")
 READER_DOWN = {"no_reader", "reader_gone", "pcsc_down"}
+CARD_WAIT_S = 5  # short: a page left behind keeps its waiting request this long
 DOC_STOP_PHONE = "00800 2123 2123"  # free from Belgium and most of Europe
 DOC_STOP_PHONE_ABROAD = "+32 2 518 2123"
 
@@ -91,10 +92,17 @@ def database_gone(exc):
     return out_of_service(["database"])
 
 
+def language_url(code: str) -> str:
+    """This screen in another language (a posted form's screen: the visit choice)."""
+    if request.method != "GET":
+        return url_for("citizen.visit", lang=code)
+    return url_for(request.endpoint, **(request.view_args or {}), lang=code)
+
+
 @bp.context_processor
 def screen_context():
     return {"idle_seconds": office.site.kiosk["idle_seconds"], "languages": office.site.languages,
-            "language_names": LANGUAGE_NAMES, "rtl": RIGHT_TO_LEFT}
+            "language_names": LANGUAGE_NAMES, "rtl": RIGHT_TO_LEFT, "language_url": language_url}
 
 
 # --- screens -----------------------------------------------------------------------------
@@ -102,6 +110,7 @@ def screen_context():
 @bp.get("/")
 def home():
     forget_flow()
+    session.pop("lang", None)  # the next citizen starts in the office's language
     reasons = out_of_service_reasons()
     if reasons:
         log.warning("kiosk out of service: %s", ", ".join(reasons))
@@ -109,15 +118,12 @@ def home():
     return render_template("citizen/home.html")
 
 
-@bp.get("/lang/<language>")
-def choose_language(language: str):
+@bp.before_request
+def remember_language():
+    """Language links point at the screen itself with ?lang=xx: no detour, no redirect."""
+    language = request.args.get("lang")
     if language in office.site.languages:
         session["lang"] = language
-    target = request.args.get("next", "")
-    # only our own screens: never a way off the app
-    if not target.startswith("/kiosk/") or target.startswith("//"):
-        target = url_for("citizen.visit")
-    return redirect(target)
 
 
 @bp.get("/visit")
@@ -135,23 +141,23 @@ def lost_card():
     return render_template("citizen/lost.html", phone=DOC_STOP_PHONE, phone_abroad=DOC_STOP_PHONE_ABROAD)
 
 
-@bp.get("/visit/<visit_id>")
-def start_visit(visit_id: str):
-    service = office.site.services.get(visit_id)
-    if service is None or not service.enabled:
-        return redirect(url_for("citizen.visit"))
-    forget_flow()
-    session["visit"] = visit_id
-    if request.args.get("lost") == "1" and visit_id == "pickup":
-        session["lost"] = True
-        return redirect(url_for("citizen.type_number"))
-    return redirect(url_for("citizen.identify"))
+def begin_visit() -> bool:
+    """A visit chosen by ?visit=ID starts a fresh flow; True when one is under way."""
+    visit_id = request.args.get("visit")
+    if visit_id is not None:
+        service = office.site.services.get(visit_id)
+        forget_flow()
+        if service is None or not service.enabled:
+            return False
+        session["visit"] = visit_id
+        session["lost"] = request.endpoint == "citizen.type_number"
+    return "visit" in session
 
 
 @bp.get("/identify")
 def identify():
-    if "visit" not in session:
-        return redirect(url_for("citizen.home"))
+    if not begin_visit():
+        return redirect(url_for("citizen.visit"))
     if card_in_reader() is not None:
         return redirect(url_for("citizen.check"))
     return render_template("citizen/identify.html", visit=session["visit"])
@@ -159,8 +165,8 @@ def identify():
 
 @bp.route("/identify/number", methods=["GET", "POST"])
 def type_number():
-    if session.get("visit") != "pickup":
-        return redirect(url_for("citizen.home"))
+    if not begin_visit() or session.get("visit") != "pickup":
+        return redirect(url_for("citizen.visit"))
     form = NationalNumberForm()
     if form.validate_on_submit():
         session["lost"] = True
@@ -271,6 +277,7 @@ def ticket():
 def reset():
     """Idle, card pulled, or done: forget everything and start again."""
     forget_flow()
+    session.pop("lang", None)
     return redirect(url_for("citizen.home"))
 
 
@@ -279,8 +286,17 @@ def reset():
 @bp.get("/card")
 @require("kiosk", loopback=True)
 def card_state():
-    """The reader's state and card: personal data, so only for the kiosk itself."""
-    snapshot = office.reader.snapshot()
+    """The reader's state and card: personal data, so only for the kiosk itself.
+
+    With `?after=VERSION` the answer waits (up to CARD_WAIT_S) for a change, so the screen
+    moves on as soon as a card is read. Only this kiosk's own screen asks, so this holds
+    at most one or two server threads.
+    """
+    after = request.args.get("after", type=int)
+    if after is None:
+        snapshot = office.reader.snapshot()
+    else:
+        snapshot = office.reader.wait_for_change(after, CARD_WAIT_S)
     data = snapshot.to_dict(today())
     return jsonify(state=data["state"], card=data["card"], error=data["error"], version=data["version"])
 

@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 
-from hardware.card import parse_residence_card
+from hardware.card import read_residence_card
+from hardware.card.eid_applet import EidApplet
 from hardware.card.fake_cards import fake_cards
 from kiosk.citizen.eligibility import assess
 from kiosk.pickups import Pickup
@@ -12,8 +13,8 @@ TODAY = dt.date(2026, 11, 24)
 
 
 def card(card_id):
-    fake = fake_cards(TODAY)[card_id]
-    return parse_residence_card(fake.identity, fake.address, fake.card_data(True))
+    """The fake card as the kiosk reads it: through the APDU layer and the parser."""
+    return read_residence_card(EidApplet(fake_cards(TODAY)[card_id]))
 
 
 READY = Pickup("B123456789", "85073099239", "Testperson, Alex", "Kast A, lade 2", TODAY)

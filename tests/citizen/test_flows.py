@@ -20,10 +20,10 @@ def accessible(page):
 
 def choose(page, language: str, visit: str):
     page.locator(f".language-choices a[lang={language}]").tap()
-    expect(page).to_have_url(re.compile(r"/kiosk/visit$"))
+    expect(page).to_have_url(re.compile(rf"/kiosk/visit\?lang={language}$"))
     assert page.locator("html").get_attribute("lang") == language
     page.locator(f".visit-{visit}").tap()
-    expect(page).to_have_url(re.compile(r"/kiosk/identify$"))
+    expect(page).to_have_url(re.compile(rf"/kiosk/identify\?visit={visit}$"))
 
 
 def insert(page, reader, card_id: str):
@@ -114,7 +114,7 @@ def test_lost_card_pickup_with_the_keypad(kiosk, reader, app, register):
     expect(kiosk).to_have_url(re.compile(r"/kiosk/lost$"))
     accessible(kiosk)
     kiosk.get_by_role("link", name=re.compile("without my old card")).tap()
-    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify/number$"))
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify/number\?visit=pickup$"))
     for key in "85073099238":  # last digit wrong
         kiosk.locator(f'.key[data-key="{key}"]').tap()
     kiosk.get_by_role("button", name="Continue").tap()
@@ -156,7 +156,7 @@ def test_a_card_that_is_not_a_residence_card_is_explained(kiosk, reader):
     choose(kiosk, "en", "activation")
     reader.insert("not-eid")
     expect(kiosk.locator(".reader-message")).to_contain_text("not a residence card")
-    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify$"))
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify\?visit=activation$"))
 
 
 def test_idle_warns_then_returns_home(kiosk, live_server, reader):
@@ -178,7 +178,7 @@ def test_idle_warns_then_returns_home(kiosk, live_server, reader):
 
 def test_larger_text_for_this_visit_only(kiosk):
     kiosk.locator(".language-choices a[lang=en]").tap()
-    expect(kiosk).to_have_url(re.compile(r"/kiosk/visit$"))
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/visit\?lang=en$"))
     toggle = kiosk.locator("[data-toggle-large]")
     before = kiosk.locator("h1").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     toggle.tap()

@@ -35,18 +35,21 @@ def test_the_reader_states_reach_the_screen(client, reader):
 
 def test_an_expired_form_brings_the_citizen_home(app, client, reader):
     reader.insert("adult-f-plus")
-    client.get("/kiosk/visit/activation")
+    client.get("/kiosk/identify?visit=activation")
     response = client.post("/kiosk/check", data={"csrf_token": "stale", "confirmed": ["card"]})
     assert response.status_code == 302 and response.headers["Location"].endswith("/kiosk/")
     with app.app_context():
         assert office.queue.waiting() == []
 
 
-def test_a_forged_visit_or_next_link_goes_nowhere(client):
-    assert client.get("/kiosk/visit/passport").headers["Location"].endswith("/kiosk/visit")
-    assert client.get("/kiosk/lang/fr?next=https://example.org/").headers["Location"].endswith("/kiosk/visit")
-    assert client.get("/kiosk/lang/fr?next=//example.org/").headers["Location"].endswith("/kiosk/visit")
+def test_a_forged_visit_or_language_goes_nowhere(client):
+    assert client.get("/kiosk/identify?visit=passport").headers["Location"].endswith("/kiosk/visit")
+    assert client.get("/kiosk/identify/number?visit=activation").headers["Location"].endswith("/kiosk/visit")
     assert client.get("/kiosk/check").headers["Location"].endswith("/kiosk/")
+    client.get("/kiosk/visit?lang=xx")
+    assert 'lang="nl"' in client.get("/kiosk/visit").get_data(as_text=True)
+    client.get("/kiosk/visit?lang=fr")
+    assert 'lang="fr"' in client.get("/kiosk/visit").get_data(as_text=True)
 
 
 def test_the_simulated_reader_page_is_for_this_pc_only(client):
@@ -70,7 +73,7 @@ def test_out_of_service_while_the_database_is_locked(monkeypatch, app_config, da
     with app.app_context():
         reader_of_app = office.reader
         reader_of_app.insert("adult-f-plus")
-    client.get("/kiosk/visit/pin_reset")
+    client.get("/kiosk/identify?visit=pin_reset")
     page = client.post("/kiosk/check", data={"confirmed": ["card"]})
     assert page.status_code == 503 and "out of service" in page.get_data(as_text=True)
     other.execute("COMMIT")

@@ -1,0 +1,263 @@
+"""The real reader, through pcscd.
+
+One thread watches the reader with SCardGetStatusChange rather than pyscard's
+CardMonitor/ReaderMonitor: when pcscd goes away CardMonitor prints a traceback and ends
+its thread for good, so it can neither report pcsc_down nor recover. Here the thread
+establishes a new PC/SC context until pcscd answers again, and stop() interrupts the
+blocking wait with SCardCancel. pyscard is imported when the service starts, so the
+simulated reader works without it.
+"""
+import logging
+import threading
+import time
+from contextlib import contextmanager
+
+from .reader_service import (
+    STOPPED_MESSAGE,
+    ReaderError,
+    ReaderService,
+    ReaderState,
+    ReadOutcome,
+    read_outcome,
+)
+
+log = logging.getLogger(__name__)
+
+PNP_NOTIFICATION = "\\\\?PnP?\\Notification"  # pcsc-lite's pseudo reader: readers added/removed
+WAIT_MS = 1000  # a blocking wait returns at least this often, whatever pcsc-lite does
+RETRY_INTERVAL = 0.2  # between attempts to reach pcscd while it is down
+REMOVAL_WAIT_MS = 1500  # after a failed command, time for the reader to report the card gone
+PYSCARD_MISSING_MESSAGE = "The PC/SC library (pyscard) is not installed."
+
+
+class _PcscGone(Exception):
+    """pcscd stopped or the context is no longer valid."""
+
+
+class _Stopped(Exception):
+    """stop() cancelled a blocking call."""
+
+
+class PcscError(Exception):
+    def __init__(self, what: str, hresult: int):
+        super().__init__(f"{what} failed: {hresult & 0xFFFFFFFF:08X}")
+        self.hresult = hresult
+
+
+class PcscConnection:
+    """A connected card with the pyscard-like `transmit` the APDU layer expects."""
+
+    def __init__(self, scard, handle, protocol):
+        self._scard, self._handle, self._protocol = scard, handle, protocol
+
+    def transmit(self, apdu: list[int]) -> tuple[list[int], int, int]:
+        hresult, response = self._scard.SCardTransmit(self._handle, self._protocol, apdu)
+        if hresult != self._scard.SCARD_S_SUCCESS:
+            raise PcscError("SCardTransmit", hresult)
+        if len(response) < 2:
+            raise PcscError("SCardTransmit", self._scard.SCARD_F_COMM_ERROR)
+        return response[:-2], response[-2], response[-1]
+
+
+@contextmanager
+def connect_card(scard, context, reader: str):
+    """A shared connection to the card in `reader`, inside a transaction so no other
+    program's commands land between ours."""
+    hresult, handle, protocol = scard.SCardConnect(
+        context, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
+    )
+    if hresult != scard.SCARD_S_SUCCESS:
+        raise PcscError("SCardConnect", hresult)
+    try:
+        hresult = scard.SCardBeginTransaction(handle)
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise PcscError("SCardBeginTransaction", hresult)
+        try:
+            yield PcscConnection(scard, handle, protocol)
+        finally:
+            scard.SCardEndTransaction(handle, scard.SCARD_LEAVE_CARD)
+    finally:
+        scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
+
+
+class PcscReaderService(ReaderService):
+    def __init__(self, reader_filter: str | None = None, scard=None):
+        """`scard`: pyscard's smartcard.scard (the default) or a stand-in for tests."""
+        super().__init__(reader_filter)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._context = None  # while established, so stop() can cancel its wait
+        self._scard = scard
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            if self._scard is None:
+                try:
+                    from smartcard import scard
+                except ImportError:
+                    # The kiosk shows "out of order" rather than failing to start.
+                    log.error("pyscard is not installed: no card reader")
+                    self._publish(ReaderState.ERROR, ReaderError.PCSC_DOWN, PYSCARD_MISSING_MESSAGE)
+                    return
+                self._scard = scard
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="card-reader", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+        deadline = time.monotonic() + 10
+        while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+            # SCardCancel only interrupts a wait already under way: repeat it until the
+            # thread, which may have been just about to wait, has seen the stop.
+            with self._lock:
+                if self._context is not None:
+                    self._scard.SCardCancel(self._context)
+            thread.join(timeout=0.05)
+        self._publish(ReaderState.NO_READER, message=STOPPED_MESSAGE)
+
+    # The watching thread
+
+    def _run(self) -> None:
+        scard = self._scard
+        while not self._stop.is_set():
+            hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+            if hresult != scard.SCARD_S_SUCCESS:
+                self._publish(ReaderState.ERROR, ReaderError.PCSC_DOWN)
+                self._stop.wait(RETRY_INTERVAL)
+                continue
+            with self._lock:
+                if self._stop.is_set():
+                    scard.SCardReleaseContext(context)
+                    return
+                self._context = context
+            try:
+                self._watch(context)
+            except _PcscGone:
+                self._publish(ReaderState.ERROR, ReaderError.PCSC_DOWN)
+                self._stop.wait(RETRY_INTERVAL)
+            except _Stopped:
+                pass
+            except Exception:
+                # Never let the kiosk's reader die silently: start over with a new context.
+                log.exception("card reader thread failed; starting over")
+                self._publish(ReaderState.ERROR, ReaderError.UNREADABLE)
+                self._stop.wait(RETRY_INTERVAL)
+            finally:
+                with self._lock:
+                    self._context = None
+                scard.SCardReleaseContext(context)
+
+    def _check(self, hresult: int) -> None:
+        """Raise for the results that end the watch: pcscd gone, or stop() called."""
+        scard = self._scard
+        if hresult == scard.SCARD_E_CANCELLED or self._stop.is_set():
+            raise _Stopped
+        if hresult in (
+            scard.SCARD_E_NO_SERVICE,
+            scard.SCARD_E_SERVICE_STOPPED,
+            scard.SCARD_E_INVALID_HANDLE,
+            scard.SCARD_F_COMM_ERROR,
+        ):
+            raise _PcscGone
+
+    def _readers(self, context) -> list[str]:
+        scard = self._scard
+        hresult, readers = scard.SCardListReaders(context, [])
+        if hresult == scard.SCARD_E_NO_READERS_AVAILABLE:
+            return []
+        self._check(hresult)
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise _PcscGone
+        return sorted(name for name in readers if self.accepts_reader(name))
+
+    def _watch(self, context) -> None:
+        """Follow one reader (the first whose name matches the filter) until pcscd goes."""
+        scard = self._scard
+        reader = None
+        reader_state = pnp_state = scard.SCARD_STATE_UNAWARE
+        card_in = False  # a card was seen, and read once
+        while True:
+            if self._stop.is_set():  # stop() may have cancelled before we got to wait
+                raise _Stopped
+            if reader is None:
+                readers = self._readers(context)
+                if readers:
+                    reader, reader_state, card_in = readers[0], scard.SCARD_STATE_UNAWARE, False
+                elif self.snapshot().error != ReaderError.READER_GONE:
+                    self._publish(ReaderState.NO_READER)
+            watched = [(reader, reader_state)] if reader else []
+            hresult, states = scard.SCardGetStatusChange(
+                context, WAIT_MS, [*watched, (PNP_NOTIFICATION, pnp_state)]
+            )
+            self._check(hresult)
+            if hresult == scard.SCARD_E_TIMEOUT:
+                continue
+            lost = hresult in (scard.SCARD_E_UNKNOWN_READER, scard.SCARD_E_READER_UNAVAILABLE)
+            if hresult != scard.SCARD_S_SUCCESS and not lost:
+                raise _PcscGone
+            for name, event, _atr in states:
+                if name == PNP_NOTIFICATION:
+                    pnp_state = event & ~scard.SCARD_STATE_CHANGED
+                elif name == reader:
+                    reader_state = event & ~scard.SCARD_STATE_CHANGED
+                    lost = lost or bool(event & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE))
+            if reader is None:
+                continue
+            if lost:
+                log.info("card reader disconnected")
+                if card_in or self.snapshot().state == ReaderState.READING:
+                    self._publish(ReaderState.ERROR, ReaderError.READER_GONE)
+                reader = None
+                continue
+            if reader_state & scard.SCARD_STATE_PRESENT:
+                if not card_in:
+                    card_in = True
+                    outcome = self._read(context, reader, reader_state)
+                    if outcome.error == ReaderError.REMOVED_DURING_READ:
+                        card_in = False
+                        reader_state = scard.SCARD_STATE_UNAWARE
+                    elif outcome.error == ReaderError.READER_GONE:
+                        reader = None
+            else:
+                card_in = False
+                if self.snapshot().error != ReaderError.REMOVED_DURING_READ:
+                    self._publish(ReaderState.WAITING, reader=reader)
+
+    def _read(self, context, reader: str, reader_state: int) -> ReadOutcome:
+        self._publish(ReaderState.READING, reader=reader)
+        started = time.monotonic()
+        try:
+            with connect_card(self._scard, context, reader) as connection:
+                outcome = read_outcome(connection)
+        except PcscError as error:
+            outcome = self._failed_read(context, reader, reader_state, error)
+        log.info("card read in %.0f ms", (time.monotonic() - started) * 1000)
+        self._publish_outcome(outcome, reader)
+        return outcome
+
+    def _failed_read(self, context, reader: str, reader_state: int, error: PcscError) -> ReadOutcome:
+        """Tell a pulled card or a vanished reader from an unreadable card. A reader may
+        take a moment to notice that the card left (vpcd polls every 0.4 s)."""
+        scard = self._scard
+        deadline = time.monotonic() + REMOVAL_WAIT_MS / 1000
+        while (left_ms := int((deadline - time.monotonic()) * 1000)) > 0:
+            hresult, states = scard.SCardGetStatusChange(context, left_ms, [(reader, reader_state)])
+            self._check(hresult)
+            if hresult in (scard.SCARD_E_UNKNOWN_READER, scard.SCARD_E_READER_UNAVAILABLE):
+                return ReadOutcome(ReaderState.ERROR, ReaderError.READER_GONE)
+            if hresult != scard.SCARD_S_SUCCESS:
+                break
+            event = states[0][1]
+            if event & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE):
+                return ReadOutcome(ReaderState.ERROR, ReaderError.READER_GONE)
+            if event & scard.SCARD_STATE_EMPTY:
+                return ReadOutcome(ReaderState.ERROR, ReaderError.REMOVED_DURING_READ)
+            reader_state = event & ~scard.SCARD_STATE_CHANGED
+        log.warning("card unreadable: %s", error)
+        return ReadOutcome(ReaderState.ERROR, ReaderError.UNREADABLE)

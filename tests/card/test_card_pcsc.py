@@ -1,0 +1,144 @@
+"""The real PC/SC path: pcscd, vsmartcard's vpcd reader and the virtual card."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hardware.card.apdu import CardChannel
+from hardware.card.card_reading import read_card_files
+from hardware.card.pcscd import wait_for_reader
+from hardware.card.reader_service import ReaderError, ReaderState
+
+pytestmark = pytest.mark.pcsc
+TIMEOUT = 10  # a card shows up ~0.4 s after it connects to vpcd
+
+
+def wait_state(service, state, error=None):
+    return service.wait_for(lambda s: s.state == state and s.error == error, TIMEOUT)
+
+
+def test_insert_read_remove(reader_service, virtual_card, virtual_reader):
+    waiting = wait_state(reader_service, ReaderState.WAITING)
+    assert waiting.reader == virtual_reader
+    card = virtual_card("adult-f-plus")
+    card.insert()
+    ready = wait_state(reader_service, ReaderState.READY)
+    assert (ready.card.card_type, ready.card.pin_tries_left, ready.card.applet_version) == ("F+", 3, "1.8")
+    assert card.apdus_received == 7
+    card.remove()
+    gone = wait_state(reader_service, ReaderState.WAITING)
+    assert gone.card is None and gone.version > ready.version
+
+
+def test_card_pulled_in_the_middle_of_a_read(reader_service, virtual_card):
+    wait_state(reader_service, ReaderState.WAITING)
+    virtual_card("type-h", remove_after_apdus=3).insert()  # leaves while reading the identity file
+    wait_state(reader_service, ReaderState.ERROR, ReaderError.REMOVED_DURING_READ)
+    # and the next card is read as usual
+    virtual_card("type-m").insert()
+    assert wait_state(reader_service, ReaderState.READY).card.card_type == "M"
+
+
+@pytest.mark.parametrize(
+    "card_id, message_part",
+    [("not-eid", "not an identity or residence card"), ("belgian-eid", "Belgian eID")],
+)
+def test_cards_that_are_not_residence_cards(reader_service, virtual_card, card_id, message_part):
+    wait_state(reader_service, ReaderState.WAITING)
+    card = virtual_card(card_id)
+    card.insert()
+    error = wait_state(reader_service, ReaderState.ERROR, ReaderError.NOT_RESIDENCE_CARD)
+    assert message_part in error.message and error.card is None
+    card.remove()
+    wait_state(reader_service, ReaderState.WAITING)
+
+
+def test_old_applet_through_pcsc(reader_service, virtual_card):
+    virtual_card("old-applet").insert()
+    card = wait_state(reader_service, ReaderState.READY).card
+    assert (card.card_type, card.applet_version, card.pin_tries_left) == ("A", "1.7", None)
+
+
+def test_pcscd_restart_while_a_card_is_in(reader_service, virtual_card, pcscd):
+    virtual_card("minor-17").insert()
+    wait_state(reader_service, ReaderState.READY)
+    pcscd.stop()
+    down = wait_state(reader_service, ReaderState.ERROR, ReaderError.PCSC_DOWN)
+    assert down.card is None  # no one's data stays on screen
+    pcscd.start()
+    assert wait_state(reader_service, ReaderState.READY).card.card_type == "EU+"
+
+
+def test_pcscd_restart_without_a_card(reader_service, pcscd):
+    wait_state(reader_service, ReaderState.WAITING)
+    pcscd.stop()
+    wait_state(reader_service, ReaderState.ERROR, ReaderError.PCSC_DOWN)
+    pcscd.start()
+    wait_state(reader_service, ReaderState.WAITING)
+
+
+def test_service_started_while_pcscd_is_down(pcscd, virtual_reader):
+    from hardware.card.pcsc_service import PcscReaderService
+
+    pcscd.stop()
+    service = PcscReaderService(reader_filter=virtual_reader)
+    service.start()
+    try:
+        wait_state(service, ReaderState.ERROR, ReaderError.PCSC_DOWN)
+        pcscd.start()
+        wait_state(service, ReaderState.WAITING)
+    finally:
+        service.stop()
+    assert service.snapshot().state == ReaderState.NO_READER
+
+
+def test_reader_filter_matching_no_reader(pcscd):
+    from hardware.card.pcsc_service import PcscReaderService
+
+    service = PcscReaderService(reader_filter="No such reader")
+    service.start()
+    try:
+        wait_state(service, ReaderState.NO_READER)
+        assert service.snapshot().message != ""
+    finally:
+        service.stop()
+
+
+def test_reading_counts_seven_apdus_and_pin_tries_cost_nothing(pcscd, virtual_card, virtual_reader):
+    from smartcard import scard
+
+    from hardware.card.pcsc_service import connect_card
+
+    virtual_card("adult-f-plus").insert()
+    wait_for_reader(virtual_reader, present=True)
+    result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    assert result == scard.SCARD_S_SUCCESS
+    try:
+        with connect_card(scard, context, virtual_reader) as connection:
+            channel = CardChannel(connection)
+            files = read_card_files(channel)
+            assert channel.apdu_count == 7
+            assert files.card_data[28] == 3
+            assert channel.verify_pin("0000").tries_left == 2
+            assert channel.get_card_data()[28] == 2
+    finally:
+        scard.SCardReleaseContext(context)
+
+
+def test_virtual_card_command_line(reader_service, pcscd):
+    wait_state(reader_service, ReaderState.WAITING)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hardware.card.virtual_card", "--card", "type-l", "--port", str(pcscd.vpcd_port)],
+        cwd=Path(__file__).parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "type-l" in process.stdout.readline()
+        assert wait_state(reader_service, ReaderState.READY).card.card_type == "L"
+    finally:
+        process.terminate()
+        assert process.wait(timeout=TIMEOUT) == 0
+        process.stdout.close()
+    wait_state(reader_service, ReaderState.WAITING)
