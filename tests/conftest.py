@@ -134,5 +134,6 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-# Browser fixtures (live_server, Chromium launch arguments) live in tests/live.py.
-pytest_plugins = ["tests.live"]
+# Browser fixtures (live_server, Chromium launch arguments) live in tests/live.py, the
+# pcscd and virtual card fixtures in tests/pcsc.py.
+pytest_plugins = ["tests.live", "tests.pcsc"]

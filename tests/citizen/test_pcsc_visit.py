@@ -1,0 +1,37 @@
+"""One visit end to end through the real card path: pcscd, vsmartcard's reader, the
+virtual residence card, the PC/SC reader service, the kiosk in Chromium."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from kiosk.extensions import office
+from tests.pcsc import VIRTUAL_READER
+from tests.sites import site_variant
+
+pytestmark = [pytest.mark.browser, pytest.mark.pcsc,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path, pcscd):
+    site = site_variant(tmp_path, ('[reader]\nkind = "simulated"',
+                                   f'[reader]\nkind = "pcsc"\nname_filter = "{VIRTUAL_READER}"'))
+    return {**app_config, "SITE": str(site)}
+
+
+def test_pin_reset_with_a_card_read_through_pcscd(kiosk, reader, virtual_card, app):
+    card = virtual_card("pin-blocked")
+    kiosk.locator(".language-choices a[lang=fr]").tap()
+    kiosk.locator(".visit-pin_reset").tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify\?visit=pin_reset$"))
+    card.insert()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"), timeout=10_000)
+    expect(kiosk.locator(".note-pin_blocked")).to_be_visible()
+    kiosk.locator(".take-ticket").tap()
+    expect(kiosk.locator(".ticket-number")).to_have_text("C001")
+    with app.app_context():
+        ticket = office.queue.waiting()[0]
+    assert ticket.checkin["pin_tries_left"] == 0 and ticket.checkin["card"]["type"] == "EU"
+    card.remove()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))  # the ticket stays until done or idle
