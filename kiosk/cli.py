@@ -63,7 +63,10 @@ def run_server(app: Flask, host: str, port: int, threads: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Serving {app.config['SITE_PROFILE'].municipality} on http://{host}:{port}")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="snelbalie", connection_limit=1000)
+    # Every open board, desk and status page keeps a connection; past the limit waitress stops
+    # accepting, kiosks included (default 100). poll() has no 1024-descriptor ceiling.
+    waitress.serve(app, host=host, port=port, threads=threads, ident="snelbalie",
+                   connection_limit=1000, asyncore_use_poll=True)
 
 
 @click.command("init-db")
@@ -126,10 +129,12 @@ def queue_cli():
 @with_appcontext
 def queue_close_day():
     """Expire tickets left open on earlier days and forget personal data past retention."""
-    office = _office()
-    expired = office.queue.close_past_days()
-    purged = office.queue.purge_personal_data(office.site.retention_days)
-    click.echo(f"{expired} tickets expired, personal data removed from {purged} tickets.")
+    from .housekeeping import close_day
+
+    report = close_day(_office())
+    click.echo(f"{report.expired} tickets expired, personal data removed from {report.tickets_purged} "
+               f"tickets and {report.code_requests_purged} code requests, "
+               f"{report.pickups_purged} collected cards removed from the pickup register.")
 
 
 @click.group("pickups")

@@ -11,7 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hardware.card import is_valid_national_number
@@ -124,6 +124,14 @@ def ready_for(engine: Engine, national_number: str) -> Pickup | None:
     if row is None:
         return None
     return Pickup(row.card_number, row.national_number, row.name, row.storage, row.arrived_on)
+
+
+def purge_collected(engine: Engine, before: dt.datetime) -> int:
+    """Collected cards leave the register once past the site's retention."""
+    with writing(engine) as conn:
+        return conn.execute(
+            delete(pickups).where(pickups.c.collected_at.is_not(None), pickups.c.collected_at < before)
+        ).rowcount
 
 
 def mark_collected(engine: Engine, card_number: str) -> bool:

@@ -14,6 +14,7 @@ from .. import code_requests, pickups
 from ..auth import is_loopback, require
 from ..errors import is_database_down
 from ..extensions import csrf, office
+from ..housekeeping import close_day_once
 from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
 from ..printing import preview_html, print_ticket, status_url
 from ..queue import QueueError
@@ -242,6 +243,7 @@ def issue_ticket(assessment, card, national_number, form, checklist):
         "pickup": {"storage": assessment.pickup.storage, "card_number": assessment.pickup.card_number}
         if assessment.pickup else None,
     }
+    close_day_once(office)
     try:
         ticket, place = office.queue.issue(assessment.visit, language=lang, checkin=checkin)
     except QueueError as exc:
