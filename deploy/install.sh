@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install Snelbalie on a Debian kiosk PC (run as root from a checkout):
+#   deploy/install.sh            app + kiosk screen (touch screen, card reader, printer)
+#   deploy/install.sh --server   app only (desks, boards, API) for an office server
+set -euo pipefail
+cd "$(dirname "$0")/.."
+screen=yes
+[ "${1:-}" = "--server" ] && screen=no
+
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv gcc libpcsclite-dev swig pcscd espeak-ng
+[ "$screen" = yes ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cage chromium
+
+id snelbalie >/dev/null 2>&1 || useradd --system --home /var/lib/snelbalie --shell /usr/sbin/nologin snelbalie
+groupadd -f kiosk && usermod -aG kiosk snelbalie  # the printer's udev rule gives group kiosk access
+install -d -o snelbalie -g snelbalie /var/lib/snelbalie
+install -d /etc/snelbalie
+[ -f /etc/snelbalie/site.toml ] || install -m 644 deploy/site.example.toml /etc/snelbalie/site.toml
+
+rm -rf /opt/snelbalie && mkdir -p /opt/snelbalie
+cp -r pyproject.toml README.md babel.cfg kiosk hardware templates static /opt/snelbalie/
+python3 -m venv /opt/snelbalie/.venv
+/opt/snelbalie/.venv/bin/pip install -q "/opt/snelbalie[pcsc,postgres,usb,serial]"
+/opt/snelbalie/.venv/bin/kiosk translations compile
+
+install -m 644 deploy/systemd/snelbalie.service /etc/systemd/system/
+install -m 644 deploy/udev/99-snelbalie-printer.rules /etc/udev/rules.d/
+udevadm control --reload-rules || true
+if [ "$screen" = yes ]; then
+    id kiosk >/dev/null 2>&1 || useradd --create-home --groups video,input,render kiosk
+    install -m 644 deploy/systemd/snelbalie-screen.service /etc/systemd/system/
+fi
+systemctl daemon-reload
+systemctl enable --now snelbalie.service
+[ "$screen" = yes ] && systemctl enable --now snelbalie-screen.service
+echo "Edit /etc/snelbalie/site.toml (then: systemctl restart snelbalie)."
