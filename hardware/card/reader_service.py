@@ -156,15 +156,14 @@ class ReaderService(ABC):
         self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)
 
 
-_pcsc_service: ReaderService | None = None
+_pcsc_services: dict[str | None, ReaderService] = {}
 _pcsc_lock = threading.Lock()
 
 
 def make_reader_service(kind: str, reader_filter: str | None = None) -> ReaderService:
-    """"simulated": a new simulated reader. "pcsc": the process's one PC/SC service (the
-    same object on every call, so two app instances in one process never race for the
-    reader); pyscard is only imported for this kind."""
-    global _pcsc_service
+    """"simulated": a new simulated reader. "pcsc": the process's one PC/SC service per
+    reader filter (the same object on every call, so two app instances in one process never
+    race for a reader); pyscard is only imported for this kind."""
     if kind == "simulated":
         from .simulated_service import SimulatedReaderService
 
@@ -173,9 +172,7 @@ def make_reader_service(kind: str, reader_filter: str | None = None) -> ReaderSe
         from .pcsc_service import PcscReaderService
 
         with _pcsc_lock:
-            if _pcsc_service is None:
-                _pcsc_service = PcscReaderService(reader_filter)
-            elif _pcsc_service.reader_filter != reader_filter:
-                raise ValueError("the PC/SC reader service already runs with another reader filter")
-            return _pcsc_service
+            if reader_filter not in _pcsc_services:
+                _pcsc_services[reader_filter] = PcscReaderService(reader_filter)
+            return _pcsc_services[reader_filter]
     raise ValueError(f"unknown reader service kind {kind!r} (pcsc or simulated)")
