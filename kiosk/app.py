@@ -39,9 +39,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .accounts import bp as accounts
     from .api import bp as api
+    from .board import bp as board
+    from .citizen import bp as citizen
+    from .desk import bp as desk
     from .home import bp as home
+    from .live import VersionPolls
+    from .track import bp as track
 
     csrf.exempt(api)  # JSON only, with bearer tokens; staff sessions are checked in kiosk.auth
-    for blueprint in (home, api):
+    for blueprint in (home, api, citizen, accounts, desk, board, track):
         app.register_blueprint(blueprint)
+    # Live screens poll the queue version twice a second: answered before Flask (kiosk.live).
+    app.wsgi_app = VersionPolls(app.wsgi_app, app.extensions["office"]["queue"])

@@ -95,6 +95,8 @@ def require(*roles: str, loopback: bool = False):
                 if loopback and is_loopback(request.remote_addr):
                     g.principal = Principal("loopback", "kiosk", "this kiosk")
                     return view(*args, **kwargs)
+                if loopback:
+                    abort(403, description="Only the kiosk itself or a kiosk token may do this.")
                 abort(401, description="Sign in or send an API token.")
             if principal.role not in roles:
                 abort(403, description=f"A {' or '.join(roles)} token is needed for this.")

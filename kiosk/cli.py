@@ -170,7 +170,7 @@ def _post_card(url: str, action: str, card: str | None = None) -> dict:
 
     request = urllib.request.Request(
         f"{url.rstrip('/')}/kiosk/dev/cards/{action}", data=json.dumps({"card": card}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
+        headers={"Content-Type": "application/json", "Accept": "application/json"}, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.load(response)

@@ -32,7 +32,7 @@ def test_the_kiosk_itself_issues_a_ticket(client):
 
 
 def test_issuing_from_elsewhere_needs_a_kiosk_token(client, tokens):
-    assert_error(client.post("/api/tickets", json={"service": "pickup"}, environ_base=REMOTE), 401)
+    assert_error(client.post("/api/tickets", json={"service": "pickup"}, environ_base=REMOTE), 403)
     ok = client.post("/api/tickets", json={"service": "pickup"}, environ_base=REMOTE,
                      headers=bearer(tokens["kiosk"]))
     assert ok.status_code == 201

@@ -305,8 +305,11 @@ def card_state():
 
 @bp.get("/health")
 def health():
+    """This kiosk's state for its own screen and for facility staff: no personal data."""
     reasons = out_of_service_reasons()
-    return jsonify(in_service=not reasons, reasons=reasons)
+    printer = office.printer.latest_status
+    return jsonify(in_service=not reasons, reasons=reasons, reader=str(office.reader.snapshot().state),
+                   printer=printer.as_dict() if printer else None)
 
 
 # --- the simulated reader, for demos and development --------------------------------------

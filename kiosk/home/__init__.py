@@ -7,7 +7,7 @@ SCREENS = [
     ("citizen.home", "Kiosk", "the touch screen where citizens check in and take a ticket"),
     ("desk.index", "Desk", "clerks call, serve and finish tickets"),
     ("board.index", "Board", "the hall display with the called numbers"),
-    ("track.demo", "Status page", "what the QR code on a ticket opens on a phone"),
+    ("track.index", "Status page", "what the QR code on a ticket opens on a phone"),
     ("ops.index", "Facility", "kiosk health: reader, printer, heartbeat"),
     ("api.openapi", "API", "the OpenAPI description of the JSON API"),
 ]

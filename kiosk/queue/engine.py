@@ -264,6 +264,11 @@ class QueueEngine:
             self._event(conn, ticket_id, kind, now, ticket.service, ticket.counter)
             return self._load(conn, ticket_id)
 
+    def update_checkin(self, ticket_id: int, checkin: dict) -> None:
+        """Add what was recorded after issuing (e.g. the code request) to the check-in."""
+        with writing(self.engine) as conn:
+            conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(checkin=checkin))
+
     # --- counters ------------------------------------------------------------------------
 
     def open_counter(self, counter: int, services: list[str] | None = None) -> tuple[str, ...]:

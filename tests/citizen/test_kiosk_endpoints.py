@@ -18,7 +18,7 @@ def test_card_data_only_for_the_kiosk_itself(client, reader, tokens):
     mine = client.get("/kiosk/card").get_json()
     assert mine["state"] == "ready" and mine["card"]["card_type"] == "F+"
     assert mine["card"]["national_number_masked"].endswith("-***.**")
-    assert client.get("/kiosk/card", environ_base=REMOTE).status_code == 401
+    assert client.get("/kiosk/card", environ_base=REMOTE).status_code == 403
     assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["desk"])).status_code == 403
     assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["kiosk"])).status_code == 200
 
@@ -30,7 +30,9 @@ def test_the_reader_states_reach_the_screen(client, reader):
         "state": "error", "error": "not_residence_card", "card": None, "version": 0}
     reader.set_reader_present(False)
     assert client.get("/kiosk/card").get_json()["state"] == "no_reader"
-    assert client.get("/kiosk/health").get_json() == {"in_service": False, "reasons": ["reader"]}
+    health = client.get("/kiosk/health").get_json()
+    assert (health["in_service"], health["reasons"]) == (False, ["reader"])
+    assert health["reader"] == "no_reader"
 
 
 def test_an_expired_form_brings_the_citizen_home(app, client, reader):
@@ -84,3 +86,32 @@ def test_out_of_service_while_the_database_is_locked(monkeypatch, app_config, da
     assert re.search(r"C00\d", client.get("/kiosk/ticket").get_data(as_text=True))
     reader_of_app.stop()
     app.extensions["office"]["engine"].dispose()
+
+
+class TestHealth:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "WTF_CSRF_ENABLED": False}
+
+    def test_health_reports_the_printer_after_a_ticket(self, client, reader):
+        assert client.get("/kiosk/health").get_json()["printer"] is None  # nothing printed yet
+        reader.insert("adult-f-plus")
+        client.get("/kiosk/identify?visit=pin_reset")
+        assert client.post("/kiosk/check", data={"confirmed": ["card"]}).status_code == 302
+        printer = client.get("/kiosk/health").get_json()["printer"]
+        assert printer["ready"] and printer["paper"] == "ok"
+
+
+def test_the_card_command_inserts_into_a_running_kiosk(live_server, reader):
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["card", "insert", "type-h", "--url", live_server.url])
+    assert result.exit_code == 0, result.output
+    assert reader.snapshot().card.card_type == "H"
+    assert runner.invoke(main, ["card", "remove", "--url", live_server.url]).exit_code == 0
+    assert reader.snapshot().card is None
+    wrong = runner.invoke(main, ["card", "insert", "nope", "--url", live_server.url])
+    assert wrong.exit_code != 0 and "nope" in wrong.output

@@ -1,0 +1,175 @@
+"""Staff accounts: `kiosk user create`, sign-in and out, lockout, throttling, idle timeout."""
+import threading
+
+import pytest
+from sqlalchemy import select, update
+
+from kiosk.accounts.users import LoginRefused, authenticate
+from kiosk.extensions import office
+from kiosk.schema import users
+from tests.desk.conftest import PASSWORD, SignedIn, form_csrf, sign_in
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def stored_user(app, username):
+    with app.extensions["office"]["engine"].connect() as conn:
+        return conn.execute(select(users).where(users.c.username == username)).one()
+
+
+@sqlite_only
+def test_user_create_asks_twice_and_keeps_only_a_scrypt_hash(app, runner):
+    result = runner.invoke(args=["user", "create", "--role", "clerk", "--username", "Jan.Peeters"],
+                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Created clerk jan.peeters" in result.output
+    row = stored_user(app, "jan.peeters")
+    assert row.role == "clerk" and row.password_hash.startswith("scrypt:")
+    assert PASSWORD not in row.password_hash
+
+    mismatch = runner.invoke(args=["user", "create", "--role", "clerk", "--username", "els"],
+                             input=f"{PASSWORD}\nsomething else\n")
+    assert mismatch.exit_code != 0
+
+
+@sqlite_only
+@pytest.mark.parametrize("args, password, message", [
+    (["--role", "supervisor", "--username", "els"], "short", "at least 10"),
+    (["--role", "admin", "--username", "els"], PASSWORD, "admin"),
+    (["--role", "clerk", "--username", "e l s"], PASSWORD, "user name"),
+])
+def test_user_create_refuses_with_a_reason(runner, args, password, message):
+    result = runner.invoke(args=["user", "create", *args, "--password-stdin"], input=password + "\n")
+    assert result.exit_code != 0 and message in result.output
+
+
+@sqlite_only
+def test_user_create_from_a_script_and_a_taken_name(app, runner, client):
+    create = ["user", "create", "--role", "facility", "--username", "fm", "--password-stdin"]
+    assert runner.invoke(args=create, input=PASSWORD + "\n").exit_code == 0
+    again = runner.invoke(args=create, input=PASSWORD + "\n")
+    assert again.exit_code != 0 and "taken" in again.output
+    assert sign_in(client, "fm").status_code == 302
+
+
+@sqlite_only
+def test_sign_in_leads_to_the_desk_and_sign_out_ends_it(client, staff):
+    assert client.get("/desk/").headers["Location"] == "/login?next=/desk/"
+    response = sign_in(client, "clerk")
+    assert response.status_code == 302 and response.headers["Location"] == "/desk/"
+    desk = client.get("/desk/")
+    assert desk.status_code == 200 and "clerk" in desk.get_data(as_text=True)
+    logout = client.post("/logout", data={"csrf_token": form_csrf(desk.get_data(as_text=True))})
+    assert logout.status_code == 302
+    assert client.get("/desk/").status_code == 302
+
+
+@sqlite_only
+def test_sign_in_goes_back_only_to_a_page_of_this_site(client, staff):
+    page = client.get("/login?next=/desk/2/")
+    assert 'name="next" value="/desk/2/"' in page.get_data(as_text=True)
+    ok = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "/desk/2/",
+                                     "csrf_token": form_csrf(page.get_data(as_text=True))})
+    assert ok.headers["Location"] == "/desk/2/"
+    client.post("/logout", data={"csrf_token": form_csrf(client.get("/login").get_data(as_text=True))})
+    page = client.get("/login")
+    elsewhere = client.post("/login", data={"username": "clerk", "password": PASSWORD,
+                                            "next": "//evil.example/", "csrf_token": form_csrf(page.get_data(as_text=True))})
+    assert elsewhere.headers["Location"] == "/desk/"
+
+
+@sqlite_only
+def test_the_login_form_needs_its_csrf_token(client, staff):
+    response = client.post("/login", data={"username": "clerk", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/desk/").status_code == 302
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes_on_every_instance(
+        app, app_config, database_url, client, staff, clock):
+    for _ in range(4):
+        assert sign_in(client, "clerk", "wrong password!").status_code == 401
+    assert sign_in(client, "clerk").status_code == 302  # a success resets the count
+    client.post("/logout", data={"csrf_token": form_csrf(client.get("/login").get_data(as_text=True))})
+    for attempt in range(5):
+        response = sign_in(client, "clerk", "wrong password!")
+        assert response.status_code == 401
+        assert ("locked" in response.get_data(as_text=True)) == (attempt == 4)
+    refused = sign_in(client, "clerk")  # the right password, but locked
+    assert refused.status_code == 401 and "Try again in 15 minutes" in refused.get_data(as_text=True)
+
+    # Another app instance on the same database sees the lock.
+    from kiosk import create_app
+
+    other = create_app({**app_config, "DATABASE_URL": database_url})
+    try:
+        assert sign_in(other.test_client(), "clerk").status_code == 401
+        clock.advance(minutes=15)
+        assert sign_in(other.test_client(), "clerk").status_code == 302
+    finally:
+        other.extensions["office"]["engine"].dispose()
+    assert stored_user(app, "clerk").failed_logins == 0
+
+
+def test_parallel_guesses_stop_at_the_lock(app, staff, clock):
+    engine = app.extensions["office"]["engine"]
+    start = threading.Barrier(12)
+    outcomes = []
+
+    def guess():
+        start.wait()
+        try:
+            authenticate(engine, "clerk", "wrong password!", clock())
+        except LoginRefused as refused:
+            outcomes.append(refused.locked_until is not None)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 12 and sum(not locked for locked in outcomes) <= 4  # at most 4 plain "wrong"
+    with pytest.raises(LoginRefused) as refused:
+        authenticate(engine, "clerk", PASSWORD, clock())
+    assert refused.value.locked_until is not None
+
+
+@sqlite_only
+def test_unknown_user_and_wrong_password_get_the_same_answer(client, staff):
+    unknown = sign_in(client, "nobody", "wrong password!")
+    wrong = sign_in(client, "clerk", "wrong password!")
+    assert unknown.status_code == wrong.status_code == 401
+    assert "Wrong user name or password." in unknown.get_data(as_text=True)
+    assert "Wrong user name or password." in wrong.get_data(as_text=True)
+
+
+@sqlite_only
+def test_many_failures_from_one_address_are_throttled(app, client, staff):
+    app.extensions["login_throttle"].limit = 3
+    for name in ("a1", "a2", "a3"):
+        assert sign_in(client, name, "guess guess").status_code == 401
+    assert sign_in(client, "clerk").status_code == 429  # even the right password, from there
+    other_address = sign_in(app.test_client(), "clerk", REMOTE_ADDR="192.0.2.7")
+    assert other_address.status_code == 302
+
+
+@sqlite_only
+def test_thirty_idle_minutes_sign_the_clerk_out(app, client, staff, clock):
+    clerk = SignedIn(client, "clerk")
+    clock.advance(minutes=25)
+    assert clerk.get("/desk/1/state").status_code == 200  # an action: counts as activity
+    clock.advance(minutes=25)
+    assert clerk.get("/desk/1/state", headers={"X-Refresh": "auto"}).status_code == 200
+    clock.advance(minutes=6)  # 31 minutes since the last action; screen refreshes do not count
+    assert clerk.get("/desk/1/state", headers={"X-Refresh": "auto"}).status_code == 401
+    assert client.get("/desk/1/").status_code == 302
+
+
+@sqlite_only
+def test_a_disabled_account_loses_its_session_at_once(app, client, staff):
+    clerk = SignedIn(client, "clerk")
+    assert clerk.get("/desk/1/state").status_code == 200
+    with app.extensions["office"]["engine"].begin() as conn:
+        conn.execute(update(users).where(users.c.username == "clerk").values(disabled=True))
+    assert clerk.get("/desk/1/state").status_code == 401
+    assert sign_in(app.test_client(), "clerk").status_code == 401
