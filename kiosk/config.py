@@ -46,6 +46,9 @@ def build_config(instance_path: str, overrides: dict | None = None, environ=os.e
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
+    # Screens load CSS and JS on every tap: let browsers keep them (restart the kiosk screen
+    # after an update to pick up new ones at once).
+    config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 3600)
     return config
 
 
