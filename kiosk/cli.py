@@ -106,11 +106,19 @@ def _pybabel(*args: str) -> None:
 
 @translations.command("extract")
 def translations_extract():
-    """Collect translatable texts into messages.pot and update every language."""
+    """Collect translatable texts into messages.pot and update every language's catalog."""
     root = Path(__file__).parent.parent
-    _pybabel("extract", "-F", str(root / "babel.cfg"), "-k", "_l", "-o", str(TRANSLATIONS / "messages.pot"),
-             str(root / "kiosk"), str(root / "templates"))
-    _pybabel("update", "-i", str(TRANSLATIONS / "messages.pot"), "-d", str(TRANSLATIONS))
+    pot = TRANSLATIONS / "messages.pot"
+    _pybabel("extract", "-F", str(root / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
+             "--project", "Snelbalie kiosk", "-o", str(pot), str(root))
+    _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+
+
+@translations.command("add")
+@click.argument("language")
+def translations_add(language: str):
+    """Start a catalog for a new language (then translate kiosk/translations/LANG/...)."""
+    _pybabel("init", "-i", str(TRANSLATIONS / "messages.pot"), "-d", str(TRANSLATIONS), "-l", language)
 
 
 @translations.command("compile")

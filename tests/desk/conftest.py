@@ -2,7 +2,6 @@
 status page tests."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -42,11 +41,6 @@ def sign_in(client, username: str, password: str = PASSWORD, **environ):
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": form_csrf(page.get_data(as_text=True))},
                        environ_base=environ)
-
-
-def desk_settings(client, counter: int = 1) -> dict:
-    html = client.get(f"/desk/{counter}/").get_data(as_text=True)
-    return json.loads(re.search(r'id="desk-settings">(.*?)</script>', html, re.S).group(1))
 
 
 class SignedIn:

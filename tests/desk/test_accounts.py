@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import select, update
 
 from kiosk.accounts.users import LoginRefused, authenticate
-from kiosk.extensions import office
 from kiosk.schema import users
 from tests.desk.conftest import PASSWORD, SignedIn, form_csrf, sign_in
 
@@ -73,8 +72,8 @@ def test_sign_in_goes_back_only_to_a_page_of_this_site(client, staff):
     assert ok.headers["Location"] == "/desk/2/"
     client.post("/logout", data={"csrf_token": form_csrf(client.get("/login").get_data(as_text=True))})
     page = client.get("/login")
-    elsewhere = client.post("/login", data={"username": "clerk", "password": PASSWORD,
-                                            "next": "//evil.example/", "csrf_token": form_csrf(page.get_data(as_text=True))})
+    elsewhere = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "//evil.example/",
+                                            "csrf_token": form_csrf(page.get_data(as_text=True))})
     assert elsewhere.headers["Location"] == "/desk/"
 
 
@@ -173,3 +172,16 @@ def test_a_disabled_account_loses_its_session_at_once(app, client, staff):
         conn.execute(update(users).where(users.c.username == "clerk").values(disabled=True))
     assert clerk.get("/desk/1/state").status_code == 401
     assert sign_in(app.test_client(), "clerk").status_code == 401
+
+
+def test_the_throttle_forgets_old_failures_and_stale_addresses():
+    from kiosk.accounts.views import LoginThrottle
+
+    throttle = LoginThrottle(limit=1, window_s=3600, addresses=2)
+    throttle.failed("192.0.2.1")
+    assert throttle.blocked("192.0.2.1") and not throttle.blocked("192.0.2.2")
+    forgetful = LoginThrottle(limit=1, window_s=0, addresses=2)  # every failure is already old
+    for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+        forgetful.failed(address)
+    assert not forgetful.blocked("192.0.2.3")
+    assert len(forgetful._failures) <= 2

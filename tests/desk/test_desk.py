@@ -17,7 +17,7 @@ def test_national_number_keeps_only_the_birth_date(value, masked):
 
 
 @pytest.mark.parametrize("value, masked", [
-    ("Testperson, Jan", "T***, J***"), ("Van Damme, Jean Claude", "V*** D***, J*** C***"),
+    ("Testperson, Jan", "T***, J***"), ("Van Damme, Jean Luc", "V*** D***, J*** L***"),
     ("Madonna", "M***"), (",", "***"),
 ])
 def test_names_keep_only_initials(value, masked):
@@ -57,7 +57,8 @@ def test_the_desk_sees_who_waits_and_the_called_ticket_masked(app, clerk, clock)
     checkin = current["checkin"]
     assert checkin["name"] == "T***, J***" and checkin["national_number"] == "85.07.30-***.**"
     assert checkin["pickup"] == {"storage": "Kast B, lade 3", "card_number": "B123456789"}
-    assert checkin["confirmed"] == CHECKIN["confirmed"] and checkin["card"] == {"type": "F+", "expired": False}
+    assert checkin["confirmed"] == CHECKIN["confirmed"]
+    assert checkin["card"] == {"type": "F+", "expired": False}
     text = clerk.get("/desk/2/state").get_data(as_text=True)
     assert NATIONAL_NUMBER not in text and "Testperson" not in text
 

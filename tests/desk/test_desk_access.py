@@ -60,3 +60,11 @@ def test_another_site_cannot_make_a_signed_in_clerk_act(app, client, staff):
                               headers={"Origin": "https://evil.example"})
     assert forged.status_code == 400
     assert desk.get("/desk/1/state").get_json()["current"] is None
+
+
+def test_the_desk_state_renews_the_csrf_token_of_a_page_open_all_day(app, client, staff):
+    issue(app)
+    desk = SignedIn(client, "clerk")
+    renewed = desk.get("/desk/1/state").get_json()["csrf_token"]
+    called = desk.client.post("/api/counters/1/call-next", headers={"X-CSRFToken": renewed})
+    assert called.status_code == 200

@@ -20,7 +20,8 @@ ROUNDS = 12
 class Desk:
     def __init__(self, base_url: str, username: str):
         self.base_url = base_url
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        self.opener = urllib.request.build_opener(cookies)
         form = {"username": username, "password": PASSWORD, "csrf_token": self._csrf()}
         self.opener.open(base_url + "/login", urllib.parse.urlencode(form).encode(), timeout=10).read()
         self.csrf = self._csrf()

@@ -1,0 +1,35 @@
+"""`kiosk user`: staff accounts from the command line."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from .users import ROLES, AccountError, create_user
+
+
+@click.group()
+def user():
+    """Staff accounts: clerks, supervisors and facility staff."""
+
+
+@user.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True,
+              help="read the password from the first line of standard input (for scripts)")
+@with_appcontext
+def user_create(role: str, username: str, password_stdin: bool):
+    """Create an account; asks for the password twice unless --password-stdin."""
+    from ..extensions import office
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        created = create_user(office.engine, username.strip().lower(), role, password, office.queue.clock())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {created.role} {created.username}.")

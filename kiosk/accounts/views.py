@@ -1,0 +1,159 @@
+"""Sign in and out, and the signed-in session.
+
+The session cookie holds only the user's id and when they were last active; the role is read
+from the database on every request, so disabling an account takes effect at once. Thirty
+minutes without an action signs the user out; a screen refreshing itself in the background
+(header `X-Refresh: auto`) does not count as an action.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import threading
+import time
+from collections import deque
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..auth import Principal, current_principal
+from ..extensions import office
+from . import bp
+from .users import LoginRefused, active_user, authenticate
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+SEEN_RESOLUTION = dt.timedelta(minutes=1)  # rewrite the cookie at most once a minute
+LANDING = {"clerk": "desk.index", "supervisor": "desk.index", "facility": "ops.index"}
+
+
+class LoginThrottle:
+    """Failed logins per client address in this process: a brake on guessing across many
+    user names, which the per-account lockout alone does not stop."""
+
+    def __init__(self, limit: int = 30, window_s: float = 600, addresses: int = 10_000):
+        self.limit, self.window_s, self.addresses = limit, window_s, addresses
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str) -> deque[float]:
+        """The address's failures within the window; kept only if there are any."""
+        failures = self._failures.pop(address, deque())
+        while failures and failures[0] < time.monotonic() - self.window_s:
+            failures.popleft()
+        if failures:
+            self._failures[address] = failures
+        return failures
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            return len(self._recent(address)) >= self.limit
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            if len(self._failures) >= self.addresses:  # many addresses: forget the stale ones
+                for other in list(self._failures):
+                    self._recent(other)
+            self._failures[address] = self._recent(address)
+            self._failures[address].append(time.monotonic())
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.config["PERMANENT_SESSION_LIFETIME"] = IDLE_TIMEOUT  # Flask's default is 31 days
+    state.app.extensions["login_throttle"] = LoginThrottle()
+
+
+def _now() -> dt.datetime:
+    return office.queue.clock()
+
+
+def _stamp(moment: dt.datetime) -> float:
+    return (moment - dt.datetime(1970, 1, 1)).total_seconds()
+
+
+def session_principal() -> Principal | None:
+    """The signed-in staff member, or None (never signed in, timed out, or disabled)."""
+    user_id = session.get("user_id")
+    if user_id is None:
+        return None
+    now = _stamp(_now())
+    seen = session.get("seen", 0.0)
+    if now - seen > IDLE_TIMEOUT.total_seconds():
+        session.clear()
+        return None
+    user = active_user(office.engine, user_id)
+    if user is None:
+        session.clear()
+        return None
+    if request.headers.get("X-Refresh") != "auto" and now - seen >= SEEN_RESOLUTION.total_seconds():
+        session["seen"] = now
+    return Principal("user", user.role, user.username)
+
+
+def staff_page(*roles: str):
+    """For screens: not signed in → the login page; signed in with another role → 403."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            principal = current_principal()
+            if principal is None or principal.kind != "user":
+                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            if principal.role not in roles:
+                abort(403, description=_("Your account may not use this screen."))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never an address elsewhere (open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _landing(role: str) -> str:
+    endpoint = LANDING.get(role, "home.index")
+    return url_for(endpoint if endpoint in current_app.view_functions else "home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_page = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("accounts/login.html", next_page=next_page, message=None)
+    throttle: LoginThrottle = current_app.extensions["login_throttle"]
+    address = request.remote_addr or "unknown"
+    username = request.form.get("username", "").strip().lower()
+    if throttle.blocked(address):
+        return render_template("accounts/login.html", next_page=next_page, username=username, message=_(
+            "Too many failed attempts from this computer. Wait a few minutes and try again.")), 429
+    try:
+        user = authenticate(office.engine, username, request.form.get("password", ""), _now())
+    except LoginRefused as refused:
+        throttle.failed(address)
+        if refused.locked_until:
+            minutes = max(1, round((refused.locked_until - _now()).total_seconds() / 60))
+            message = _("This account is locked after too many failed attempts. "
+                        "Try again in %(minutes)d minutes.", minutes=minutes)
+        else:
+            message = _("Wrong user name or password.")
+        return render_template("accounts/login.html", next_page=next_page, username=username,
+                               message=message), 401
+    session.clear()  # a fresh session at sign-in: nothing carried over from before
+    session.permanent = True
+    session.update(user_id=user.id, seen=_stamp(_now()))
+    log.info("user %d signed in", user.id)
+    return redirect(next_page or _landing(user.role))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("accounts.login", signed_out=1))

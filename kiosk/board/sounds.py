@@ -1,0 +1,82 @@
+"""The board's sounds: a chime made here, and spoken calls made offline by espeak-ng.
+
+No personal data is spoken or logged: only the ticket number and the counter.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import logging
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RATE = 22050
+# espeak-ng voice per site language where the plain code is not the best choice.
+VOICES = {"fr": "fr-be", "en": "en-gb"}
+ESPEAK_TIMEOUT_S = 10
+
+
+@functools.cache
+def chime_wav() -> bytes:
+    """Two soft bell tones (E5, then C5), 16-bit mono."""
+    frames = bytearray()
+    for frequency, seconds in ((659.25, 0.45), (523.25, 0.75)):
+        count = int(RATE * seconds)
+        for i in range(count):
+            t = i / RATE
+            envelope = math.exp(-4.0 * t) * min(1.0, i / 200)  # no click at the start
+            sample = envelope * (0.7 * math.sin(2 * math.pi * frequency * t)
+                                 + 0.3 * math.sin(4 * math.pi * frequency * t))
+            frames += int(sample * 0.6 * 32767).to_bytes(2, "little", signed=True)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(bytes(frames))
+    return buffer.getvalue()
+
+
+class Speaker:
+    """Spoken calls as WAV files, made once and kept in `cache_dir`."""
+
+    def __init__(self, cache_dir: Path, program: str = "espeak-ng"):
+        self.cache_dir = cache_dir
+        self.program = shutil.which(program)
+        if self.program is None:
+            log.warning("%s is not installed: the board chimes but does not speak", program)
+
+    def wav(self, language: str, text: str) -> Path | None:
+        """The WAV file speaking `text`, or None when it cannot be made."""
+        if self.program is None:
+            return None
+        voice = VOICES.get(language, language)
+        key = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()[:24]
+        path = self.cache_dir / f"{language}-{key}.wav"
+        if path.exists():
+            return path
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=self.cache_dir, suffix=".part")
+        os.close(fd)
+        try:
+            result = subprocess.run([self.program, "-v", voice, "-w", partial, "--", text],
+                                    capture_output=True, timeout=ESPEAK_TIMEOUT_S)
+            if result.returncode != 0 or os.path.getsize(partial) == 0:
+                log.warning("espeak-ng could not speak in voice %s (exit %s)", voice, result.returncode)
+                return None
+            os.replace(partial, path)  # two boards asking at once both end with a whole file
+            return path
+        except subprocess.TimeoutExpired:
+            log.warning("espeak-ng took longer than %s s (voice %s)", ESPEAK_TIMEOUT_S, voice)
+            return None
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)

@@ -1,0 +1,87 @@
+"""Board routes: the page (data comes from the public /api/queue), the chime, spoken calls."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import abort, current_app, render_template, request
+from flask_babel import force_locale, gettext as _
+
+from ..extensions import office
+from ..i18n import RIGHT_TO_LEFT
+from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
+from . import bp
+from .sounds import Speaker, chime_wav
+
+NUMBER = re.compile(r"^([A-Z])(\d{3,4})$")
+ROTATE_S = 8  # the board shows its labels in each site language in turn
+CALLS_SHOWN = 7  # the latest and six before it
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.extensions["board_speaker"] = Speaker(Path(state.app.config["DATA_DIR"]) / "speech")
+
+
+def board_texts(language: str) -> dict[str, str]:
+    with force_locale(language):
+        texts = {
+            "now": _("Now calling"),
+            "previous": _("Previous calls"),
+            "waiting": _("Waiting"),
+            "nobody": _("No number called yet"),
+            "offline": _("No connection to the queue: the numbers shown may be old."),
+        }
+    texts.update({f"service.{s}": service_label(s, language) for s in office.site.services})
+    return texts
+
+
+def spoken_languages() -> list[str]:
+    """`?speak=nl,fr` chooses the languages (in that order), `?speak=none` silences the
+    voice (the chime stays); default every site language."""
+    wanted = request.args.get("speak")
+    if wanted is None:
+        return list(office.site.languages)
+    return [lang for lang in wanted.split(",") if lang in office.site.languages]
+
+
+@bp.get("/")
+def index():
+    languages = office.site.languages
+    return render_template(
+        "board/index.html",
+        texts={lang: board_texts(lang) for lang in languages},
+        rtl=[lang for lang in languages if lang in RIGHT_TO_LEFT],
+        counters={number: counter_name(number) for number in office.site.counters},
+        services=[s for s in office.site.services.values() if s.enabled],
+        speak=spoken_languages(), rotate_s=ROTATE_S, calls_shown=CALLS_SHOWN,
+        poll_ms=POLL_INTERVAL_MS, version_url=version_url(),
+    )
+
+
+def _wav(data: bytes):
+    """Sounds never change for a given address: let the board's browser keep them."""
+    response = current_app.response_class(data, mimetype="audio/wav")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/chime.wav")
+def chime():
+    return _wav(chime_wav())
+
+
+@bp.get("/speech/<language>/<number>-<int:counter>.wav")
+def speech(language: str, number: str, counter: int):
+    match = NUMBER.match(number)
+    if language not in office.site.languages or not match or counter not in office.site.counters:
+        abort(404, description="No such call.")
+    letter, digits = match.groups()
+    with force_locale(language):
+        # "A 12" rather than "A012": read as a letter and a number in every language
+        text = _("Number %(number)s, counter %(counter)d", number=f"{letter} {int(digits)}",
+                 counter=counter)
+    path = current_app.extensions["board_speaker"].wav(language, text)
+    if path is None:
+        abort(404, description="Spoken calls are not available on this server.")
+    return _wav(path.read_bytes())

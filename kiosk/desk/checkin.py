@@ -1,0 +1,77 @@
+"""What a clerk sees of a ticket's check-in: everything needed to serve, identity masked.
+
+The check-in comes from the kiosk and any key may be missing; unexpected types are dropped
+rather than shown."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+VISITS = ("pickup", "activation", "pin_reset", "new_codes")
+
+
+def mask_national_number(value: str) -> str:
+    """'85073003328' → '85.07.30-***.**': the birth date stays, serial and check go."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) != 11:
+        return "***"
+    return f"{digits[0:2]}.{digits[2:4]}.{digits[4:6]}-***.**"
+
+
+def format_national_number(value: str) -> str:
+    """'85073003328' → '85.07.30-033.28', as printed on the card."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) != 11:
+        return value
+    return f"{digits[0:2]}.{digits[2:4]}.{digits[4:6]}-{digits[6:9]}.{digits[9:11]}"
+
+
+def mask_name(value: str) -> str:
+    """'Testperson, Jan' → 'T***, J***': each word keeps its first letter."""
+    return ", ".join(
+        " ".join(f"{word[0]}***" for word in part.split())
+        for part in value.split(",") if part.strip()
+    ) or "***"
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _table(value: Any, *keys: str) -> dict | None:
+    if not isinstance(value, dict):
+        return None
+    kept = {key: value.get(key) for key in keys if isinstance(value.get(key), (str, int, bool))}
+    return kept or None
+
+
+def clerk_view(checkin: dict | None) -> dict:
+    """The check-in for the desk screen: name and national number masked."""
+    checkin = checkin if isinstance(checkin, dict) else {}
+    name, national_number = _text(checkin.get("name")), _text(checkin.get("national_number"))
+    confirmed = checkin.get("confirmed")
+    tries = checkin.get("pin_tries_left")
+    age = checkin.get("age")
+    return {
+        "visit": checkin.get("visit") if checkin.get("visit") in VISITS else None,
+        "card": _table(checkin.get("card"), "type", "expired"),
+        "lost_card": checkin.get("lost_card") is True,
+        "name": mask_name(name) if name else None,
+        "national_number": mask_national_number(national_number) if national_number else None,
+        "age": age if isinstance(age, int) and not isinstance(age, bool) else None,
+        "pin_tries_left": tries if isinstance(tries, int) and not isinstance(tries, bool) else None,
+        "confirmed": [item for item in confirmed if isinstance(item, str)]
+                     if isinstance(confirmed, list) else [],
+        "pickup": _table(checkin.get("pickup"), "storage", "card_number"),
+        "code_request": _table(checkin.get("code_request"), "id", "contact"),
+    }
+
+
+def identity(checkin: dict | None) -> dict:
+    """Name and national number in full: only for a logged "show in full"."""
+    checkin = checkin if isinstance(checkin, dict) else {}
+    national_number = _text(checkin.get("national_number"))
+    return {
+        "name": _text(checkin.get("name")),
+        "national_number": format_national_number(national_number) if national_number else None,
+    }

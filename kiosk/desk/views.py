@@ -1,0 +1,164 @@
+"""Desk routes: the counter choice, the desk page, its state, show in full, reprint."""
+from __future__ import annotations
+
+from flask import abort, jsonify, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import insert, select
+
+from ..accounts.views import staff_page
+from ..api.routes import DESK_ROLES
+from ..auth import current_principal, require
+from ..extensions import office
+from ..i18n import LANGUAGE_NAMES
+from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
+from ..printing import print_ticket
+from ..queue import Ticket
+from ..queue.engine import AT_COUNTER, PARKED
+from ..schema import disclosures, tickets
+from ..storage import writing
+from . import bp
+from .checkin import clerk_view, identity
+
+STAFF_ROLES = ("clerk", "supervisor")  # people at a desk; `desk` tokens are for machines
+WAITING_SHOWN = 12  # numbers listed per service; the count covers all
+
+
+def _today_tickets(*conditions) -> list[Ticket]:
+    queue = office.queue
+    day = queue.rules.business_day(queue.clock())
+    query = (select(tickets).where(tickets.c.day == day, *conditions)
+             .order_by(tickets.c.arrived_at, tickets.c.id))
+    with office.engine.execution_options(readonly=True).connect() as conn:
+        return [Ticket(**row._mapping) for row in conn.execute(query)]
+
+
+def _known_counter(counter: int) -> None:
+    if counter not in office.site.counters:
+        abort(404, description=_("There is no counter %(counter)d.", counter=counter))
+
+
+def _today_ticket(ticket_id: int) -> Ticket:
+    ticket = office.queue.ticket(ticket_id)
+    if ticket.day != office.queue.rules.business_day(office.queue.clock()):
+        abort(404, description=_("This ticket is not from today."))
+    return ticket
+
+
+def _seconds(since) -> int:
+    return max(0, round((office.queue.clock() - since).total_seconds()))
+
+
+@bp.get("/")
+@staff_page(*STAFF_ROLES)
+def index():
+    open_counters = office.queue.open_counters()
+    counters = [
+        {"number": c.number, "name": c.name, "open": c.number in open_counters,
+         "services": [service_label(s) for s in open_counters.get(c.number, c.services)]}
+        for c in office.site.counters.values()
+    ]
+    return render_template("desk/index.html", counters=counters, principal=current_principal())
+
+
+@bp.get("/<int:counter>/")
+@staff_page(*STAFF_ROLES)
+def counter_page(counter: int):
+    _known_counter(counter)
+    api = url_for("api.openapi").rsplit("/", 1)[0]
+    settings = {
+        "counter": counter, "pollMs": POLL_INTERVAL_MS, "csrfToken": generate_csrf(),
+        "stateUrl": url_for("desk.state", counter=counter), "versionUrl": version_url(),
+        "counterApi": f"{api}/counters/{counter}", "ticketApi": f"{api}/tickets",
+        "deskTickets": url_for("desk.index") + "tickets", "loginUrl": url_for("accounts.login"),
+        "texts": desk_texts(),
+        "serviceNames": {s: service_label(s) for s in office.site.services},
+    }
+    return render_template(
+        "desk/counter.html", counter=counter, counter_name=counter_name(counter), settings=settings,
+        principal=current_principal(),
+        services=[{"id": s.id, "name": service_label(s.id)} for s in office.site.services.values()],
+    )
+
+
+def desk_texts() -> dict:
+    return {
+        "status": {"called": _("Called"), "serving": _("Being helped")},
+        "nobodyWaiting": _("Nobody is waiting for the services you serve."),
+        "called": _("%(number)s is called to your counter."),
+        "done": _("Done: %(number)s."),
+        "reprinted": _("The ticket is printed again."),
+        "notPrinted": _("The ticket could not be printed: %(reason)s"),
+        "needOneService": _("Serve at least one service."),
+        "failed": _("That did not work: %(reason)s"),
+        "offline": _("No connection to the server. Trying again…"),
+        "open": _("Open"), "closed": _("Closed"),
+        "yes": _("yes"), "expired": _("expired"), "valid": _("valid"),
+        "triesLeft": _("%(count)s PIN tries left"),
+        "ageYears": _("%(age)s years"),
+        "returnTo": _("Return %(number)s to the queue"),
+        "cardNumber": _("card number %(number)s"),
+        "codeRequest": _("request %(id)s, to be told by %(contact)s"),
+        "unchecked": _("Checked in without a card"),
+    }
+
+
+@bp.get("/<int:counter>/state")
+@require(*DESK_ROLES)
+def state(counter: int):
+    """Everything the desk screen shows, identity masked; fetched when the queue changes."""
+    _known_counter(counter)
+    open_counters = office.queue.open_counters()
+    may_serve = office.site.counters[counter].services
+    served = open_counters.get(counter, may_serve)
+    waiting: dict[str, list[Ticket]] = {service: [] for service in office.site.services}
+    for ticket in office.queue.waiting():
+        waiting.setdefault(ticket.service, []).append(ticket)
+    at_counter = _today_tickets(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
+    current = at_counter[-1] if at_counter else None
+    response = jsonify(
+        counter={"number": counter, "open": counter in open_counters, "services": list(served),
+                 "may_serve": list(may_serve)},
+        current=None if current is None else {
+            "id": current.id, "number": current.number, "service": current.service,
+            "service_name": service_label(current.service), "status": current.status,
+            "language": current.language,
+            "language_name": LANGUAGE_NAMES.get(current.language, current.language),
+            "checkin": clerk_view(current.checkin),
+        },
+        waiting=[{
+            "service": service, "name": service_label(service), "served": service in served,
+            "count": len(line),
+            "tickets": [{"number": t.number, "priority": bool(t.priority), "waited_s": _seconds(t.arrived_at)}
+                        for t in line[:WAITING_SHOWN]],
+        } for service, line in waiting.items()],
+        parked=[{"id": t.id, "number": t.number, "service_name": service_label(t.service),
+                 "waited_s": _seconds(t.arrived_at)} for t in _today_tickets(tickets.c.status == PARKED)],
+        # A form token expires after WTF_CSRF_TIME_LIMIT; a desk page stays open all day.
+        csrf_token=generate_csrf(),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/tickets/<int:ticket_id>/disclose")
+@require(*DESK_ROLES)
+def disclose(ticket_id: int):
+    """Name and national number in full, for the ticket being served; every time logged."""
+    ticket = _today_ticket(ticket_id)
+    if ticket.status not in (*AT_COUNTER, PARKED):
+        abort(409, description=_("Only the identity of a ticket at a counter can be shown."))
+    with writing(office.engine) as conn:
+        conn.execute(insert(disclosures).values(
+            ticket_id=ticket.id, username=current_principal().name, at=office.queue.clock()))
+    response = jsonify(identity(ticket.checkin))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/tickets/<int:ticket_id>/reprint")
+@require(*DESK_ROLES)
+def reprint(ticket_id: int):
+    """Print the ticket again (kiosk.printing), e.g. after the kiosk's printer failed."""
+    outcome = print_ticket(_today_ticket(ticket_id))
+    return jsonify(printed=bool(outcome.printed), reason=outcome.reason)
