@@ -95,12 +95,15 @@ def test_queue_overview_has_counts_waits_and_calls_but_no_personal_data(client, 
 def test_call_next_returns_the_ticket_with_its_check_in_or_204(client, tokens):
     desk = bearer(tokens["desk"])
     assert client.post("/api/counters/1/call-next", headers=desk).status_code == 204
-    issue(client, checkin={"visit": "pickup"})
+    issue(client, checkin={"visit": "pickup", "name": "Testperson, Alex", "national_number": "85073003328"})
     response = client.post("/api/counters/1/call-next", headers=desk)
     assert response.status_code == 200
     data = response.get_json()
     assert (data["number"], data["status"], data["counter"]) == ("A001", "called", 1)
-    assert data["checkin"] == {"visit": "pickup"}
+    assert data["checkin"]["visit"] == "pickup"
+    # identity masked: in full only through the desk's logged "show in full"
+    assert (data["checkin"]["name"], data["checkin"]["national_number"]) == ("T***, A***", "85.07.30-***.**")
+    assert "Testperson" not in response.get_data(as_text=True) and "85073003328" not in response.get_data(as_text=True)
 
 
 def test_desk_actions_need_a_desk_token(client, tokens):

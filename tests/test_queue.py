@@ -268,3 +268,17 @@ def test_personal_data_is_purged_after_the_retention(queue, clock):
     assert queue.ticket(recent.id).checkin == {"name": "Other"}
     with queue.engine.connect() as conn:
         assert conn.execute(select(tickets.c.checkin).where(tickets.c.id == old.id)).scalar() is None
+
+
+def test_the_ticket_at_a_counter_and_the_parked_ones(queue, clock):
+    first, second = issue(queue), issue(queue)
+    assert queue.at_counter(1) is None
+    queue.call_next(1)
+    assert queue.at_counter(1).id == first.id and queue.at_counter(2) is None
+    queue.park(first.id)
+    assert queue.at_counter(1) is None
+    assert [t.id for t in queue.parked()] == [first.id]
+    queue.call_next(1)
+    assert queue.at_counter(1).id == second.id
+    clock.advance(days=1)
+    assert queue.parked() == []  # yesterday's are not today's business

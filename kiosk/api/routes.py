@@ -9,6 +9,7 @@ import datetime as dt
 from flask import abort, jsonify, request, url_for
 
 from ..auth import require
+from ..checkin import clerk_view
 from ..extensions import office
 from ..housekeeping import close_day_once
 from ..queue import Ticket
@@ -37,8 +38,8 @@ def ticket_json(ticket: Ticket, *, with_checkin: bool = False) -> dict:
         "counter": ticket.counter, "arrived_at": iso(ticket.arrived_at),
         "called_at": iso(ticket.called_at),
     }
-    if with_checkin:
-        data["checkin"] = ticket.checkin
+    if with_checkin:  # identity masked: showing it in full is a logged desk action
+        data["checkin"] = clerk_view(ticket.checkin)
     return data
 
 

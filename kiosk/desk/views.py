@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from ..accounts.views import staff_page
 from ..api.routes import DESK_ROLES
@@ -15,22 +15,13 @@ from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
 from ..printing import print_ticket
 from ..queue import Ticket
 from ..queue.engine import AT_COUNTER, PARKED
-from ..schema import disclosures, tickets
+from ..schema import disclosures
 from ..storage import writing
 from . import bp
-from .checkin import clerk_view, identity
+from ..checkin import clerk_view, identity
 
 STAFF_ROLES = ("clerk", "supervisor")  # people at a desk; `desk` tokens are for machines
 WAITING_SHOWN = 12  # numbers listed per service; the count covers all
-
-
-def _today_tickets(*conditions) -> list[Ticket]:
-    queue = office.queue
-    day = queue.rules.business_day(queue.clock())
-    query = (select(tickets).where(tickets.c.day == day, *conditions)
-             .order_by(tickets.c.arrived_at, tickets.c.id))
-    with office.engine.execution_options(readonly=True).connect() as conn:
-        return [Ticket(**row._mapping) for row in conn.execute(query)]
 
 
 def _known_counter(counter: int) -> None:
@@ -114,8 +105,7 @@ def state(counter: int):
     waiting: dict[str, list[Ticket]] = {service: [] for service in office.site.services}
     for ticket in office.queue.waiting():
         waiting.setdefault(ticket.service, []).append(ticket)
-    at_counter = _today_tickets(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
-    current = at_counter[-1] if at_counter else None
+    current = office.queue.at_counter(counter)
     response = jsonify(
         counter={"number": counter, "open": counter in open_counters, "services": list(served),
                  "may_serve": list(may_serve)},
@@ -133,7 +123,7 @@ def state(counter: int):
                         for t in line[:WAITING_SHOWN]],
         } for service, line in waiting.items()],
         parked=[{"id": t.id, "number": t.number, "service_name": service_label(t.service),
-                 "waited_s": _seconds(t.arrived_at)} for t in _today_tickets(tickets.c.status == PARKED)],
+                 "waited_s": _seconds(t.arrived_at)} for t in office.queue.parked()],
         # A form token expires after WTF_CSRF_TIME_LIMIT; a desk page stays open all day.
         csrf_token=generate_csrf(),
     )

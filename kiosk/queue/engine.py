@@ -347,6 +347,22 @@ class QueueEngine:
         with self.reader.connect() as conn:
             return [Ticket(**row._mapping) for row in conn.execute(query)]
 
+    def at_counter(self, counter: int) -> Ticket | None:
+        """The ticket called or being served at the counter (call_next keeps it to one)."""
+        query = (select(tickets).where(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
+                 .order_by(tickets.c.called_at.desc(), tickets.c.id.desc()).limit(1))
+        with self.reader.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else Ticket(**row._mapping)
+
+    def parked(self) -> list[Ticket]:
+        """Today's parked tickets, longest waiting first."""
+        day = self.rules.business_day(self.clock())
+        query = (select(tickets).where(tickets.c.day == day, tickets.c.status == PARKED)
+                 .order_by(tickets.c.arrived_at, tickets.c.id))
+        with self.reader.connect() as conn:
+            return [Ticket(**row._mapping) for row in conn.execute(query)]
+
     def overview(self, calls: int = 10) -> Overview:
         day = self.rules.business_day(self.clock())
         with self.reader.connect() as conn:

@@ -7,23 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hardware.card import format_national_number, is_valid_national_number, mask_national_number
+
 VISITS = ("pickup", "activation", "pin_reset", "new_codes")
-
-
-def mask_national_number(value: str) -> str:
-    """'85073003328' → '85.07.30-***.**': the birth date stays, serial and check go."""
-    digits = re.sub(r"\D", "", value)
-    if len(digits) != 11:
-        return "***"
-    return f"{digits[0:2]}.{digits[2:4]}.{digits[4:6]}-***.**"
-
-
-def format_national_number(value: str) -> str:
-    """'85073003328' → '85.07.30-033.28', as printed on the card."""
-    digits = re.sub(r"\D", "", value)
-    if len(digits) != 11:
-        return value
-    return f"{digits[0:2]}.{digits[2:4]}.{digits[4:6]}-{digits[6:9]}.{digits[9:11]}"
 
 
 def mask_name(value: str) -> str:
@@ -71,7 +57,6 @@ def identity(checkin: dict | None) -> dict:
     """Name and national number in full: only for a logged "show in full"."""
     checkin = checkin if isinstance(checkin, dict) else {}
     national_number = _text(checkin.get("national_number"))
-    return {
-        "name": _text(checkin.get("name")),
-        "national_number": format_national_number(national_number) if national_number else None,
-    }
+    if national_number and is_valid_national_number(national_number):
+        national_number = format_national_number(national_number)  # as printed on the card
+    return {"name": _text(checkin.get("name")), "national_number": national_number}
