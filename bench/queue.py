@@ -55,7 +55,7 @@ def bench_site(directory: Path) -> Path:
 
 
 class Server:
-    def __init__(self, database_url: str, directory: Path):
+    def __init__(self, database_url: str, directory: Path, threads: int = 8):
         self.port = free_port()
         self.env = dict(os.environ, KIOSK_SITE=str(bench_site(directory)), KIOSK_DATA_DIR=str(directory),
                         KIOSK_DATABASE_URL=database_url)
@@ -64,7 +64,7 @@ class Server:
             [*KIOSK, "token", "create", "--role", "desk", "--name", "bench"],
             env=self.env, check=True, capture_output=True, text=True).stdout.strip()
         self.process = subprocess.Popen(
-            [*KIOSK, "serve", "--port", str(self.port), "--threads", "8"], env=self.env,
+            [*KIOSK, "serve", "--port", str(self.port), "--threads", str(threads)], env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while True:
@@ -157,10 +157,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--postgres", default=os.environ.get("KIOSK_TEST_POSTGRES_URL"))
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads of the server")
     args = parser.parse_args()
-    print(f"bench/queue.py: {ISSUERS} issuers, {CALLERS} counters, {os.cpu_count()} cores")
+    print(f"bench/queue.py: {ISSUERS} issuers, {CALLERS} counters, {os.cpu_count()} cores, "
+          f"kiosk serve --threads {args.threads}")
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(f"sqlite:///{tmp}/bench.sqlite3", Path(tmp))
+        server = Server(f"sqlite:///{tmp}/bench.sqlite3", Path(tmp), args.threads)
         try:
             report("sqlite", server, args.seconds)
         finally:
@@ -177,7 +179,7 @@ def main():
     sep = "&" if "?" in args.postgres else "?"
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            server = Server(f"{args.postgres}{sep}options=-csearch_path%3D{schema}", Path(tmp))
+            server = Server(f"{args.postgres}{sep}options=-csearch_path%3D{schema}", Path(tmp), args.threads)
             try:
                 report("postgres", server, args.seconds)
             finally:

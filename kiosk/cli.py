@@ -111,7 +111,8 @@ def translations_extract():
     pot = TRANSLATIONS / "messages.pot"
     _pybabel("extract", "-F", str(root / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
              "--project", "Snelbalie kiosk", "-o", str(pot), str(root))
-    _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    if any(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
 
 
 @translations.command("add")

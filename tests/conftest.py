@@ -137,3 +137,13 @@ def bearer(token: str) -> dict:
 # Browser fixtures (live_server, Chromium launch arguments) live in tests/live.py, the
 # pcscd and virtual card fixtures in tests/pcsc.py.
 pytest_plugins = ["tests.live", "tests.pcsc"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The app reads compiled catalogs (.mo, not kept in git): compile them once per run."""
+    from babel.messages.frontend import CommandLineInterface
+
+    translations = Path(__file__).parent.parent / "kiosk" / "translations"
+    if any(translations.glob("*/LC_MESSAGES/messages.po")):
+        CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(translations)])
