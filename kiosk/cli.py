@@ -213,7 +213,7 @@ def card_remove(url: str):
 def demo(host: str, port: int, threads: int):
     """Start the demo: demo site, demo data and simulated devices."""
     from .app import create_app
-    from .demo import load_demo_data
+    from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
     from .site import DEMO_PROFILE
     from .storage import migrate
 
@@ -224,6 +224,7 @@ def demo(host: str, port: int, threads: int):
     with app.app_context():
         migrate(_office().engine)
         load_demo_data()
+    click.echo(f"Demo sign-ins at /login: {', '.join(DEMO_USERS)} (password {DEMO_PASSWORD})")
     run_server(app, host, port, threads)
 if __name__ == "__main__":
     main()

@@ -4,11 +4,15 @@ from hardware.card import read_residence_card
 from hardware.card.eid_applet import EidApplet
 from hardware.card.fake_cards import fake_cards
 
+from .accounts.users import create_user
 from .extensions import office
 from .pickups import import_pickups
 
 DEMO_WAITING = ["pickup", "activation", "pickup", "pin_reset", "new_codes", "pickup"]
 # fake card id -> where its new card is stored
+# Demo sign-ins, printed when the demo starts: never use these in an office.
+DEMO_USERS = {"clerk": "clerk", "supervisor": "supervisor", "facility": "facility"}
+DEMO_PASSWORD = "demo-demo-demo"
 DEMO_PICKUPS = {"adult-f-plus": "Kast A, lade 2", "minor-17": "Kast B, lade 1", "type-l": "Kast A, lade 5"}
 
 
@@ -28,5 +32,7 @@ def load_demo_data() -> None:
         return
     today = queue.rules.local(queue.clock()).date()
     import_pickups(office.engine, demo_pickups_csv(today), today)
+    for username, role in DEMO_USERS.items():
+        create_user(office.engine, username, role, DEMO_PASSWORD, queue.clock())
     for service in DEMO_WAITING:
         queue.issue(service, language=office.site.default_language)

@@ -62,3 +62,21 @@ def test_the_first_ticket_of_a_day_forgets_personal_data_past_retention(app, cli
         with office.engine.connect() as conn:
             row = conn.execute(select(code_requests)).one()
         assert (row.national_number, row.contact) == (None, None)
+
+
+def test_demo_data_gives_every_screen_something_to_show(app):
+    from kiosk.accounts.users import authenticate
+    from kiosk.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
+    from kiosk.extensions import office
+    from kiosk.pickups import ready_for
+
+    with app.app_context():
+        load_demo_data()
+        load_demo_data()  # a second start keeps what is there
+        assert len(office.queue.waiting()) == 6
+        for username, role in DEMO_USERS.items():
+            assert authenticate(office.engine, username, DEMO_PASSWORD, office.queue.clock()).role == role
+        reader = office.reader
+        reader.insert("adult-f-plus")
+        assert ready_for(office.engine, reader.snapshot().card.national_number).storage == "Kast A, lade 2"
+        reader.stop()
