@@ -13,6 +13,25 @@ FRENCH_LABELS = TicketLabels(
     bring="À préparer",
     follow_your_turn="Suivez votre tour",
 )
+# An Arabic ticket: right to left, not printable in the code page.
+ARABIC = dict(
+    language="ar",
+    service_name="استلام بطاقة الإقامة",
+    service_name_main="Verblijfskaart afhalen",
+    labels={
+        "your_number": "رقمك",
+        "people_ahead": "عدد الأشخاص قبلك",
+        "estimated_wait": "وقت الانتظار المتوقع",
+        "minutes": "دقائق",
+        "bring": "أحضر معك",
+        "follow_your_turn": "تابع دورك",
+    },
+    bring=["بطاقة الإقامة الحالية"],
+    bring_main=["Uw huidige verblijfskaart"],
+    footer="شكرا لزيارتكم",
+    footer_main="Bedankt voor uw bezoek",
+)
+
 DUTCH_LABELS = TicketLabels(
     your_number="Uw nummer",
     people_ahead="Wachtenden voor u",

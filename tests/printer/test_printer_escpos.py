@@ -2,6 +2,7 @@
 import pytest
 
 from hardware.printer import render_escpos
+from tests.printer.conftest import ARABIC
 from tests.printer.escpos_reader import read_escpos
 
 LONG_BRING = [
@@ -110,23 +111,7 @@ def test_partial_cut(make_ticket):
 
 
 def test_arabic_ticket_prints_main_language_texts(make_ticket):
-    t = make_ticket(
-        language="ar",
-        service_name="استلام بطاقة الإقامة",
-        service_name_main="Verblijfskaart afhalen",
-        labels={
-            "your_number": "رقمك",
-            "people_ahead": "عدد الأشخاص قبلك",
-            "estimated_wait": "وقت الانتظار المتوقع",
-            "minutes": "دقائق",
-            "bring": "أحضر معك",
-            "follow_your_turn": "تابع دورك",
-        },
-        bring=["بطاقة الإقامة الحالية"],
-        bring_main=["Uw huidige verblijfskaart"],
-        footer="شكرا لزيارتكم",
-        footer_main="Bedankt voor uw bezoek",
-    )
+    t = make_ticket(**ARABIC)
     printout = read_escpos(render_escpos(t, paper_width_mm=58))
 
     assert "Verblijfskaart afhalen" in printout.texts  # the main-language name is always there

@@ -7,25 +7,9 @@ import pytest
 from PIL import Image
 
 from hardware.printer import render_escpos, render_html, render_png, ticket_lines
+from tests.printer.conftest import ARABIC
 from tests.printer.escpos_reader import read_escpos
 
-ARABIC = dict(
-    language="ar",
-    service_name="استلام بطاقة الإقامة",
-    service_name_main="Verblijfskaart afhalen",
-    labels={
-        "your_number": "رقمك",
-        "people_ahead": "عدد الأشخاص قبلك",
-        "estimated_wait": "وقت الانتظار المتوقع",
-        "minutes": "دقائق",
-        "bring": "أحضر معك",
-        "follow_your_turn": "تابع دورك",
-    },
-    bring=["بطاقة الإقامة الحالية"],
-    bring_main=["Uw huidige verblijfskaart"],
-    footer="شكرا لزيارتكم",
-    footer_main="Bedankt voor uw bezoek",
-)
 
 
 class _Lines(HTMLParser):
