@@ -115,3 +115,23 @@ def test_the_card_command_inserts_into_a_running_kiosk(live_server, reader):
     assert reader.snapshot().card is None
     wrong = runner.invoke(main, ["card", "insert", "nope", "--url", live_server.url])
     assert wrong.exit_code != 0 and "nope" in wrong.output
+
+
+class TestNoScreenOnlyTickets:
+    """A site that forbids on-screen-only tickets goes out of service when the printer does."""
+
+    @pytest.fixture
+    def app_config(self, app_config, tmp_path):
+        from tests.sites import site_variant
+
+        return {**app_config, "SITE": str(site_variant(
+            tmp_path, ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\nmode = "cover_open"'),
+            ("idle_seconds = 60", "idle_seconds = 60\nscreen_only_tickets = false")))}
+
+    def test_printer_trouble_takes_the_kiosk_out_of_service(self, app, client, reader):
+        page = client.get("/kiosk/")
+        assert page.status_code == 503 and 'data-reasons="printer"' in page.get_data(as_text=True)
+        assert client.get("/kiosk/health").get_json()["printer"]["cover_open"]
+        with app.app_context():
+            office.printer.printer.mode = "ok"  # the cover is closed again
+        assert client.get("/kiosk/").status_code == 200
