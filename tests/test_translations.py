@@ -31,7 +31,7 @@ def test_every_text_is_translated_with_the_same_placeholders(language):
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in messages}
     assert template_ids() <= ids, f"{language}: run kiosk translations extract"
     for message in messages:
-        if message.obsolete:
+        if getattr(message, "obsolete", False):
             continue
         assert not message.fuzzy, f"{language}: fuzzy {message.id!r}"
         sources = [message.id] if isinstance(message.id, str) else list(message.id)
@@ -45,6 +45,7 @@ def test_every_text_is_translated_with_the_same_placeholders(language):
                 assert set(PLACEHOLDER.findall(target)) == wanted, f"{language}: {message.id!r}"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_kiosk_speaks_the_language(client, language):
     english = client.get("/kiosk/visit?lang=en").get_data(as_text=True)
