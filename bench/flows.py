@@ -132,6 +132,7 @@ def other_screens(demo: Demo, page, shots: Path):
     expect(page).to_have_url(re.compile("/check$"))
     page.screenshot(path=str(shots / "08-pickup-not-ready.png"))
     demo.card("remove")
+    expect(page).to_have_url(re.compile("/kiosk/$"))
     page.goto(demo.url + "/kiosk/visit?lang=ar")
     page.screenshot(path=str(shots / "09-visit-arabic.png"))
     page.clock.install()
@@ -191,6 +192,7 @@ def main():
                     expect(page).to_have_url(re.compile("/check$"))
                     page.screenshot(path=str(args.screenshots / f"04-check-{visit}.png"))
                     demo.card("remove")
+                    expect(page).to_have_url(re.compile("/kiosk/$"))  # the card left: back home
                 other_screens(demo, context.new_page(), args.screenshots)
                 print(f"screenshots in {args.screenshots}")
         finally:
