@@ -13,9 +13,16 @@ LANGUAGE_NAMES = {
 
 
 def select_locale() -> str:
+    """?lang=, else the language chosen earlier in this session; staff pages then follow
+    the browser's language. The kiosk does not: its browser's setting says nothing about
+    the citizen in front of it, so it starts in the office's main language."""
     languages = office.site.languages
     chosen = request.args.get("lang") or session.get("lang")
-    return chosen if chosen in languages else languages[0]
+    if chosen in languages:
+        return chosen
+    if request.blueprint != "citizen":
+        return request.accept_languages.best_match(languages) or languages[0]
+    return languages[0]
 
 
 def set_language_globals() -> None:

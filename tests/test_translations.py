@@ -53,3 +53,11 @@ def test_the_kiosk_speaks_the_language(client, language):
     heading = re.compile(r"<h1>(.*?)</h1>", re.S)
     assert heading.search(english).group(1) == "What brings you here?"
     assert heading.search(other).group(1) not in ("", "What brings you here?")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_staff_pages_follow_the_browser_and_the_kiosk_does_not(client):
+    french_browser = {"Accept-Language": "fr-BE,fr;q=0.9,en;q=0.5"}
+    assert 'lang="fr"' in client.get("/login", headers=french_browser).get_data(as_text=True)
+    assert 'lang="nl"' in client.get("/kiosk/", headers=french_browser).get_data(as_text=True)
+    assert 'lang="nl"' in client.get("/login", headers={"Accept-Language": "ja"}).get_data(as_text=True)

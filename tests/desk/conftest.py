@@ -24,6 +24,14 @@ PERSONAL = ("Testperson", NATIONAL_NUMBER, "85.07.30", "033.28", "B123456789")
 
 
 @pytest.fixture
+def client(app):
+    """A staff member's browser set to English: staff pages follow the browser's language."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
 def staff(app):
     """One account per role: username == role."""
     with app.app_context():

@@ -156,7 +156,7 @@ def test_the_status_page_follows_its_ticket(app, screen, tokens):
 
 
 def test_board_and_status_page_never_carry_personal_data(app, live_server, screen, tokens):
-    ticket = issue(app)
+    ticket = issue(app, language="en")
     seen = []
 
     def keep(response):
