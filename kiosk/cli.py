@@ -159,9 +159,8 @@ def pickups_import(file):
     from .pickups import PickupImportError, import_pickups
 
     office = _office()
-    today = office.queue.rules.local(office.queue.clock()).date()
     try:
-        count = import_pickups(office.engine, file.read(), today)
+        count = import_pickups(office.engine, file.read(), office.queue.today())
     except PickupImportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{count} cards in the pickup register imported.")

@@ -30,7 +30,7 @@ def load_demo_data() -> None:
     queue = office.queue
     if queue.version():  # already has history: leave it
         return
-    today = queue.rules.local(queue.clock()).date()
+    today = queue.today()
     import_pickups(office.engine, demo_pickups_csv(today), today)
     for username, role in DEMO_USERS.items():
         create_user(office.engine, username, role, DEMO_PASSWORD, queue.clock())

@@ -45,6 +45,10 @@ class Office:
     def queue(self) -> QueueEngine:
         return self._state()["queue"]
 
+    def status_url(self, ticket) -> str:
+        """The short address in the ticket's QR code: the status page."""
+        return f"{self.site.public_url}/t/{ticket.status_token}"
+
     @property
     def reader(self):
         """This kiosk PC's card reader service (started at first use)."""
@@ -76,14 +80,11 @@ class Devices:
                 kind, name_filter = self.site.reader["kind"], self.site.reader["name_filter"]
                 if kind == "simulated":
                     # fake cards' ages and validity follow the office's own calendar
-                    self._reader = SimulatedReaderService(name_filter, today=self.today)
+                    self._reader = SimulatedReaderService(name_filter, today=self.queue.today)
                 else:
                     self._reader = make_reader_service(kind, name_filter)
                 self._reader.start()
             return self._reader
-
-    def today(self):
-        return self.queue.rules.local(self.queue.clock()).date()
 
     def printer(self):
         with self._lock:

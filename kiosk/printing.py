@@ -17,10 +17,6 @@ from .queue import Place, Ticket
 from .services import service_bring, service_name
 
 
-def status_url(ticket: Ticket) -> str:
-    return f"{office.site.public_url}/t/{ticket.status_token}"
-
-
 def _labels(language: str) -> TicketLabels:
     with force_locale(language):
         return TicketLabels(
@@ -46,7 +42,7 @@ def ticket_print(ticket: Ticket, place: Place | None = None) -> TicketPrint:
         people_ahead=max(place.position - 1, 0) if place else 0,
         estimated_wait_minutes=round(place.estimated_wait_s / 60) if place else None,
         bring=service_bring(service, ticket.language),
-        status_url=status_url(ticket),
+        status_url=office.status_url(ticket),
         footer=site.kiosk["footer"],
         language=ticket.language,
         labels=_labels(ticket.language),

@@ -27,10 +27,6 @@ def iso(moment: dt.datetime | None) -> str | None:
     return moment.replace(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def status_url(ticket: Ticket) -> str:
-    return f"{office.site.public_url}/t/{ticket.status_token}"
-
-
 def ticket_json(ticket: Ticket, *, with_checkin: bool = False) -> dict:
     data = {
         "id": ticket.id, "number": ticket.number, "service": ticket.service,
@@ -77,7 +73,7 @@ def issue_ticket():
     ticket, place = office.queue.issue(service, language=language, checkin=checkin, priority=priority)
     return jsonify(id=ticket.id, number=ticket.number, service=ticket.service,
                    position=place.position, estimated_wait_s=place.estimated_wait_s,
-                   status_url=status_url(ticket)), 201
+                   status_url=office.status_url(ticket)), 201
 
 
 @bp.get("/queue")

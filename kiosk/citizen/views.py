@@ -16,7 +16,7 @@ from ..errors import is_database_down
 from ..extensions import csrf, office
 from ..housekeeping import close_day_once
 from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
-from ..printing import preview_html, print_ticket, status_url
+from ..printing import preview_html, print_ticket
 from ..queue import QueueError
 from ..services import fee_text, service_bring, service_name
 from . import bp
@@ -30,10 +30,6 @@ READER_DOWN = {"no_reader", "reader_gone", "pcsc_down"}
 CARD_WAIT_S = 5  # short: a page left behind keeps its waiting request this long
 DOC_STOP_PHONE = "00800 2123 2123"  # free from Belgium and most of Europe
 DOC_STOP_PHONE_ABROAD = "+32 2 518 2123"
-
-
-def today():
-    return office.queue.rules.local(office.queue.clock()).date()
 
 
 def card_in_reader():
@@ -185,7 +181,7 @@ def current_assessment():
         return None
     national_number = session.get("typed_number") if lost else card.national_number
     pickup = pickups.ready_for(office.engine, national_number) if visit_id == "pickup" else None
-    assessment = assess(visit_id, card=card, lost_card=lost, today=today(), pickup=pickup,
+    assessment = assess(visit_id, card=card, lost_card=lost, today=office.queue.today(), pickup=pickup,
                         ticket_without_pickup=office.site.kiosk["ticket_without_pickup"])
     return assessment, card, national_number
 
@@ -231,7 +227,7 @@ def issue_ticket(assessment, card, national_number, form, checklist):
     chosen = set(form.confirmed.data or ())
     checkin = {
         "visit": assessment.visit,
-        "card": {"type": card.card_type, "expired": card.is_expired_on(today())} if card else None,
+        "card": {"type": card.card_type, "expired": card.is_expired_on(office.queue.today())} if card else None,
         "lost_card": bool(session.get("lost")),
         "name": f"{card.last_name}, {card.given_names}" if card else None,
         "national_number": national_number,
@@ -271,7 +267,7 @@ def ticket():
     place = office.queue.place(ticket)
     return render_template(
         "citizen/ticket.html", ticket=ticket, place=place, preview=preview_html(ticket, place),
-        print_failed=session.get("print_failed", False), status_url=status_url(ticket),
+        print_failed=session.get("print_failed", False), status_url=office.status_url(ticket),
     )
 
 
@@ -299,7 +295,7 @@ def card_state():
         snapshot = office.reader.snapshot()
     else:
         snapshot = office.reader.wait_for_change(after, CARD_WAIT_S)
-    data = snapshot.to_dict(today())
+    data = snapshot.to_dict(office.queue.today())
     return jsonify(state=data["state"], card=data["card"], error=data["error"], version=data["version"])
 
 

@@ -318,6 +318,10 @@ class QueueEngine:
 
     # --- reading -------------------------------------------------------------------------
 
+    def today(self) -> dt.date:
+        """The office's calendar date now (not the business day, which starts at the reset hour)."""
+        return self.rules.local(self.clock()).date()
+
     def ticket(self, ticket_id: int) -> Ticket:
         with self.reader.connect() as conn:
             return self._load(conn, ticket_id)

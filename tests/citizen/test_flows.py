@@ -48,7 +48,7 @@ def issued(app, number):
 @pytest.fixture
 def register(app):
     with app.app_context():
-        today = office.queue.rules.local(office.queue.clock()).date()
+        today = office.queue.today()
         import_pickups(office.engine, demo_pickups_csv(today), today)
 
 
