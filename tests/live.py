@@ -5,6 +5,7 @@ import threading
 
 import pytest
 import waitress
+from waitress import wasyncore
 
 from tests.system import require_debian_packages
 
@@ -16,16 +17,30 @@ CHROMIUM_ARGS = [
 
 
 class LiveServer:
+    """waitress serving `app` from a thread of this process, so tests can reach the app's
+    objects (reader, clock) while a browser talks to it over real sockets."""
+
     def __init__(self, app, threads: int = 8):
         self.app = app
         self._server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def _run(self):
+        # waitress's own run() loops until its sockets are closed; closing them from another
+        # thread makes select() or a worker's wake-up fail on a closed descriptor. So the loop
+        # runs in short turns here, and this thread closes everything when asked to stop.
+        server = self._server
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        wasyncore.close_all(server._map)
+
     def stop(self):
-        self._server.close()
-        self._server.task_dispatcher.shutdown()
+        # Running requests (a card long-poll lasts up to 5 s) finish before the sockets close.
+        self._server.task_dispatcher.shutdown(timeout=10)
+        self._stopping.set()
         self._thread.join(timeout=10)
 
 
