@@ -8,8 +8,8 @@ KIOSK_TEST_POSTGRES_URL is given) it starts `kiosk serve`, then runs 20 issuers 
 
 1. saturation: every client sends its next request as soon as the last one answered;
    prints tickets/s and calls/s the server sustains;
-2. paced: issuers at 10 tickets/s each (200/s in all), counters at 5 calls/s each;
-   prints p50/p95 of issue and call-next at that load.
+2. paced: issuers at 10 tickets/s each (200/s in all), counters at 5 calls/s each, each
+   with Poisson arrivals; prints p50/p95 of issue and call-next at that load.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import secrets
 import socket
 import statistics
@@ -105,12 +106,15 @@ def run(server: Server, seconds: float, issue_rate: float | None, call_rate: flo
     def worker(kind: str, n: int):
         client = Client(server.port, {} if kind == "issue" else {"Authorization": f"Bearer {server.desk_token}"})
         rate = issue_rate if kind == "issue" else call_rate
+        arrivals = random.Random(n * 2 + (kind == "call"))
         start.wait()
         next_at = time.monotonic()
         mine, i = [], 0
         while time.monotonic() < stop_at:
             if rate:
-                next_at += 1 / rate
+                # Poisson arrivals, as from independent kiosks and desks: clients paced in
+                # lockstep would all send at the same instant and measure their own queue.
+                next_at += arrivals.expovariate(rate)
                 pause = next_at - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)  # pacing an open-loop load generator, not waiting for a result
@@ -147,7 +151,7 @@ def report(name: str, server: Server, seconds: float):
           f"(issue p50 {percentile(results['issue'], 50):.1f} ms, p95 {percentile(results['issue'], 95):.1f} ms)"
           + (f", {len(failures)} failed: {sorted(set(failures))}" if failures else ""))
     results, failures = run(server, seconds, 10.0, 5.0)
-    print(f"{name} paced 200 tickets/s + 50 calls/s: {len(results['issue']) / seconds:.0f} tickets/s; "
+    print(f"{name} paced (Poisson) 200 tickets/s + 50 calls/s: {len(results['issue']) / seconds:.0f} tickets/s; "
           f"issue p50 {percentile(results['issue'], 50):.1f} ms p95 {percentile(results['issue'], 95):.1f} ms; "
           f"call-next p50 {percentile(results['call'], 50):.1f} ms p95 {percentile(results['call'], 95):.1f} ms"
           + (f"; {len(failures)} failed: {sorted(set(failures))}" if failures else ""))
