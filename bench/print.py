@@ -18,17 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hardware.printer import TicketLabels, TicketPrint, TicketPrinter, render_escpos  # noqa: E402
+from hardware.printer import TicketPrint, TicketPrinter, render_escpos  # noqa: E402
 from hardware.printer.fake_printer import FakeNetworkPrinter  # noqa: E402
+from tests.printer.conftest import FRENCH_LABELS  # noqa: E402  (the bench's ticket is French)
 
-LABELS = TicketLabels(
-    your_number="Uw nummer",
-    people_ahead="Wachtenden voor u",
-    estimated_wait="Geschatte wachttijd",
-    minutes="minuten",
-    bring="Houd klaar",
-    follow_your_turn="Volg uw beurt",
-)
 
 
 def ticket(n: int) -> TicketPrint:
@@ -48,7 +41,7 @@ def ticket(n: int) -> TicketPrint:
         status_url=f"https://q.demostad.be/t/{n:04d}Kp",
         footer="Burgerzaken Demostad - snelbalie",
         language="fr",
-        labels=LABELS,
+        labels=FRENCH_LABELS,
     )
 
 

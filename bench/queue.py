@@ -166,11 +166,7 @@ def main():
     print(f"bench/queue.py: {ISSUERS} issuers, {CALLERS} counters, {os.cpu_count()} cores, "
           f"kiosk serve --threads {args.threads}")
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(f"sqlite:///{tmp}/bench.sqlite3", Path(tmp), args.threads)
-        try:
-            report("sqlite", server, args.seconds)
-        finally:
-            server.stop()
+        measure("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args)
     if not args.postgres:
         print("postgres: skipped (give --postgres URL or set KIOSK_TEST_POSTGRES_URL)")
         return
@@ -182,16 +178,20 @@ def main():
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in args.postgres else "?"
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            server = Server(f"{args.postgres}{sep}options=-csearch_path%3D{schema}", Path(tmp), args.threads)
-            try:
-                report("postgres", server, args.seconds)
-            finally:
-                server.stop()
+        measure("postgres", f"{args.postgres}{sep}options=-csearch_path%3D{schema}", args)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def measure(name: str, database_url: str, args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(database_url, Path(tmp), args.threads)
+        try:
+            report(name, server, args.seconds)
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

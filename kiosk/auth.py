@@ -16,7 +16,7 @@ from sqlalchemy import Engine, insert, select
 
 from .queue.engine import utcnow
 from .schema import api_tokens
-from .storage import writing
+from .storage import reading, writing
 
 TOKEN_ROLES = ("kiosk", "desk", "ops")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -44,7 +44,7 @@ def create_token(engine: Engine, role: str, name: str) -> str:
 
 
 def token_principal(engine: Engine, token: str) -> Principal | None:
-    with engine.execution_options(readonly=True).connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             select(api_tokens.c.role, api_tokens.c.name)
             .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None))

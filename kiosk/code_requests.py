@@ -10,7 +10,7 @@ from sqlalchemy import Engine, insert, null, select, update
 
 from .queue.engine import utcnow
 from .schema import code_requests
-from .storage import writing
+from .storage import reading, writing
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ./-]{6,20}$")
@@ -51,7 +51,7 @@ def record(engine: Engine, ticket_id: int, national_number: str | None, contact:
 
 
 def for_ticket(engine: Engine, ticket_id: int) -> CodeRequest | None:
-    with engine.execution_options(readonly=True).connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(code_requests).where(code_requests.c.ticket_id == ticket_id)).first()
     return None if row is None else CodeRequest(row.id, row.ticket_id, row.contact_kind, row.status, row.requested_at)
 

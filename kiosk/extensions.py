@@ -97,10 +97,5 @@ class Devices:
                 self._printer = TicketPrinter(settings)
             return self._printer
 
-    def stop(self) -> None:
-        with self._lock:
-            if self._reader is not None:
-                self._reader.stop()
-
 
 office = Office()

@@ -18,7 +18,7 @@ from hardware.card import is_valid_national_number
 
 from .queue.engine import utcnow
 from .schema import pickups
-from .storage import writing
+from .storage import reading, writing
 
 COLUMNS = ("card_number", "national_number", "name", "storage", "arrived_on")
 _CARD_NUMBER = re.compile(r"^[A-Z0-9]{6,32}$")
@@ -115,7 +115,7 @@ def import_pickups(engine: Engine, data: bytes, today: dt.date) -> int:
 
 def ready_for(engine: Engine, national_number: str) -> Pickup | None:
     """The newest card waiting for this person, if the register has one."""
-    with engine.execution_options(readonly=True).connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             select(pickups).where(and_(pickups.c.national_number == national_number,
                                        pickups.c.collected_at.is_(None)))

@@ -74,6 +74,11 @@ def writing(engine: Engine):
         yield conn
 
 
+def reading(engine: Engine):
+    """A read-only connection (a deferred transaction on SQLite): `with reading(engine) as conn:`."""
+    return engine.execution_options(readonly=True).connect()
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk.schema import users
-from kiosk.storage import writing
+from kiosk.storage import reading, writing
 
 ROLES = ("clerk", "supervisor", "facility")
 MAX_FAILURES = 5
@@ -105,7 +105,7 @@ def authenticate(engine: Engine, username: str, password: str, now: dt.datetime)
 
 def active_user(engine: Engine, user_id: int) -> User | None:
     """The signed-in user as the database has them now: None once disabled or removed."""
-    with engine.execution_options(readonly=True).connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             select(users.c.id, users.c.username, users.c.role)
             .where(users.c.id == user_id, users.c.disabled.is_(False))

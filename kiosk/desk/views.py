@@ -31,7 +31,7 @@ def _known_counter(counter: int) -> None:
 
 def _today_ticket(ticket_id: int) -> Ticket:
     ticket = office.queue.ticket(ticket_id)
-    if ticket.day != office.queue.rules.business_day(office.queue.clock()):
+    if ticket.day != office.queue.business_day():
         abort(404, description=_("This ticket is not from today."))
     return ticket
 

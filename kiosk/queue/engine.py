@@ -318,6 +318,10 @@ class QueueEngine:
 
     # --- reading -------------------------------------------------------------------------
 
+    def business_day(self) -> dt.date:
+        """The day tickets are numbered and kept in; it starts at the site's reset hour."""
+        return self.rules.business_day(self.clock())
+
     def today(self) -> dt.date:
         """The office's calendar date now (not the business day, which starts at the reset hour)."""
         return self.rules.local(self.clock()).date()
@@ -330,7 +334,7 @@ class QueueEngine:
         """The status page's ticket; only today's tickets are found."""
         with self.reader.connect() as conn:
             row = conn.execute(select(tickets).where(tickets.c.status_token == token)).first()
-        if row is None or row.day != self.rules.business_day(self.clock()):
+        if row is None or row.day != self.business_day():
             return None
         return Ticket(**row._mapping)
 
@@ -343,7 +347,7 @@ class QueueEngine:
 
     def waiting(self, services: tuple[str, ...] | None = None) -> list[Ticket]:
         """Today's waiting tickets in calling order."""
-        day = self.rules.business_day(self.clock())
+        day = self.business_day()
         query = select(tickets).where(tickets.c.day == day, tickets.c.status == WAITING)
         if services is not None:
             query = query.where(tickets.c.service.in_(services))
@@ -361,14 +365,14 @@ class QueueEngine:
 
     def parked(self) -> list[Ticket]:
         """Today's parked tickets, longest waiting first."""
-        day = self.rules.business_day(self.clock())
+        day = self.business_day()
         query = (select(tickets).where(tickets.c.day == day, tickets.c.status == PARKED)
                  .order_by(tickets.c.arrived_at, tickets.c.id))
         with self.reader.connect() as conn:
             return [Ticket(**row._mapping) for row in conn.execute(query)]
 
     def overview(self, calls: int = 10) -> Overview:
-        day = self.rules.business_day(self.clock())
+        day = self.business_day()
         with self.reader.connect() as conn:
             counts = dict(conn.execute(
                 select(tickets.c.service, func.count())
@@ -428,7 +432,7 @@ class QueueEngine:
 
     def purge_personal_data(self, retention_days: int) -> int:
         """Forget check-in data (names, national numbers) older than the retention."""
-        before = self.rules.business_day(self.clock()) - dt.timedelta(days=retention_days)
+        before = self.business_day() - dt.timedelta(days=retention_days)
         with self._writing() as conn:
             return conn.execute(
                 update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None))
