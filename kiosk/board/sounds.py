@@ -50,24 +50,28 @@ class Speaker:
 
     def __init__(self, cache_dir: Path, program: str = "espeak-ng"):
         self.cache_dir = cache_dir
-        self.program = shutil.which(program)
-        if self.program is None:
-            log.warning("%s is not installed: the board chimes but does not speak", program)
+        self.program = program
+        self._warned = False
 
     def wav(self, language: str, text: str) -> Path | None:
         """The WAV file speaking `text`, or None when it cannot be made."""
-        if self.program is None:
-            return None
         voice = VOICES.get(language, language)
         key = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()[:24]
         path = self.cache_dir / f"{language}-{key}.wav"
         if path.exists():
             return path
+        # Looked up on each new text: installing espeak-ng later needs no restart.
+        program = shutil.which(self.program)
+        if program is None:
+            if not self._warned:
+                log.warning("%s is not installed: the board chimes but does not speak", self.program)
+                self._warned = True
+            return None
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         fd, partial = tempfile.mkstemp(dir=self.cache_dir, suffix=".part")
         os.close(fd)
         try:
-            result = subprocess.run([self.program, "-v", voice, "-w", partial, "--", text],
+            result = subprocess.run([program, "-v", voice, "-w", partial, "--", text],
                                     capture_output=True, timeout=ESPEAK_TIMEOUT_S)
             if result.returncode != 0 or os.path.getsize(partial) == 0:
                 log.warning("espeak-ng could not speak in voice %s (exit %s)", voice, result.returncode)
