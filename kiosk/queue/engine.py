@@ -4,18 +4,16 @@ Race safety comes from the database, not from locks in this process, so several 
 instances can share one PostgreSQL:
 - numbers come from an upsert on (day, letter) that returns the new value; a unique
   constraint on (day, number) backs it up;
-- calling takes the oldest waiting ticket with FOR UPDATE SKIP LOCKED (PostgreSQL) inside a
-  write transaction (BEGIN IMMEDIATE on SQLite), and the UPDATE re-checks the status, so a
-  ticket is never called at two counters.
+- calling is one UPDATE of the oldest waiting ticket, picked with FOR UPDATE SKIP LOCKED
+  (PostgreSQL) or inside a write transaction (BEGIN IMMEDIATE on SQLite), and the UPDATE
+  re-checks the status, so a ticket is never called at two counters.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import secrets
-import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
@@ -48,8 +46,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "cancel": ((WAITING, PARKED), CANCELLED, "cancelled"),
 }
 TRANSFERABLE = OPEN_STATES
-CALL_ATTEMPTS = 10
-WAIT_INPUTS_TTL_S = 5.0
+WAIT_INPUTS_TTL = dt.timedelta(seconds=5)
 
 
 def _next_number_statement(dialect):
@@ -69,15 +66,30 @@ _NEW_TICKET_POSITION = select(func.count()).select_from(tickets).where(
 
 _LOAD = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
 _INSERT_EVENT = insert(ticket_events)
-_AT_COUNTER = select(tickets.c.id, tickets.c.service).where(
-    tickets.c.counter == bindparam("counter"), tickets.c.status.in_(AT_COUNTER))
-_NEXT_CANDIDATE = (
-    select(tickets.c.id, tickets.c.service)
-    .where(tickets.c.day == bindparam("day"), tickets.c.status == WAITING,
-           tickets.c.service.in_(bindparam("services", expanding=True)))
-    .order_by(tickets.c.priority.desc(), tickets.c.arrived_at, tickets.c.id)
-    .limit(1)
-    .with_for_update(skip_locked=True)
+# Whatever is still at the counter is finished when it calls the next one.
+_FINISH_AT_COUNTER = (
+    update(tickets)
+    .where(tickets.c.counter == bindparam("at_counter"), tickets.c.status.in_(AT_COUNTER))
+    .values(status=DONE, finished_at=bindparam("now"))
+    .returning(tickets.c.id, tickets.c.service)
+)
+# Take the longest waiting ticket and call it in one statement. On PostgreSQL the candidate
+# is locked (SKIP LOCKED: two counters never wait on each other nor get the same ticket);
+# on SQLite the write transaction already holds the database's only write lock.
+_CALL_NEXT = (
+    update(tickets)
+    .where(
+        tickets.c.id == select(tickets.c.id)
+        .where(tickets.c.day == bindparam("today"), tickets.c.status == WAITING,
+               tickets.c.service.in_(bindparam("services", expanding=True)))
+        .order_by(tickets.c.priority.desc(), tickets.c.arrived_at, tickets.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery(),
+        tickets.c.status == WAITING,
+    )
+    .values(status=CALLED, counter=bindparam("to_counter"), called_at=bindparam("now"))
+    .returning(*tickets.c)
 )
 _COUNTER_STATE = select(counter_states).where(counter_states.c.number == bindparam("counter"))
 
@@ -154,7 +166,7 @@ class QueueEngine:
         self.reader = engine.execution_options(readonly=True)
         self.rules = rules
         self.clock = clock
-        self._wait_cache: tuple[float, WaitInputs] | None = None
+        self._wait_cache: tuple[dt.datetime, WaitInputs] | None = None  # (read at, inputs)
 
     # --- issuing -------------------------------------------------------------------------
 
@@ -201,20 +213,19 @@ class QueueEngine:
         """
         now = self.clock()
         day = self.rules.business_day(now)
-        with self._writing() as conn:
-            served = self._open_counter(conn, counter, None, now, only_if_closed=True)
-            still_here = conn.execute(_AT_COUNTER, dict(counter=counter)).all()
-            for row in still_here:
-                self._set(conn, row.id, AT_COUNTER, DONE, finished_at=now)
-                self._event(conn, row.id, "finished", now, row.service, counter)
-            for _ in range(CALL_ATTEMPTS):
-                candidate = conn.execute(_NEXT_CANDIDATE, dict(day=day, services=list(served))).first()
-                if candidate is None:
-                    return None
-                if self._set(conn, candidate.id, (WAITING,), CALLED, counter=counter, called_at=now):
-                    self._event(conn, candidate.id, "called", now, candidate.service, counter)
-                    return self._load(conn, candidate.id)
-        raise RuntimeError("could not call a ticket: every candidate was taken meanwhile")
+        with writing(self.engine) as conn:
+            served, opened = self._open_counter(conn, counter, None, now, only_if_closed=True)
+            events = [dict(ticket_id=row.id, at=now, kind="finished", service=row.service, counter=counter)
+                      for row in conn.execute(_FINISH_AT_COUNTER, dict(at_counter=counter, now=now))]
+            row = conn.execute(
+                _CALL_NEXT, dict(today=day, services=list(served), to_counter=counter, now=now)).first()
+            if row is not None:
+                events.append(dict(ticket_id=row.id, at=now, kind="called", service=row.service, counter=counter))
+            if events:
+                conn.execute(_INSERT_EVENT, events)
+        if opened:
+            self._wait_cache = None
+        return None if row is None else Ticket(**row._mapping)
 
     def recall(self, ticket_id: int) -> Ticket:
         return self._apply(ticket_id, "recall")
@@ -243,7 +254,7 @@ class QueueEngine:
         if service not in self.rules.services:
             raise UnknownService(f"There is no service {service!r}.")
         now = self.clock()
-        with self._writing() as conn:
+        with writing(self.engine) as conn:
             ticket = self._load(conn, ticket_id)
             if ticket.status not in TRANSFERABLE:
                 raise InvalidTransition(f"Ticket {ticket.number} is {ticket.status}: it cannot be transferred.")
@@ -255,7 +266,7 @@ class QueueEngine:
     def _apply(self, ticket_id: int, action: str, **values) -> Ticket:
         allowed, new_status, kind = TRANSITIONS[action]
         now = self.clock()
-        with self._writing() as conn:
+        with writing(self.engine) as conn:
             ticket = self._load(conn, ticket_id)
             if not self._set(conn, ticket_id, allowed, new_status, **values):
                 raise InvalidTransition(
@@ -273,28 +284,32 @@ class QueueEngine:
 
     def open_counter(self, counter: int, services: list[str] | None = None) -> tuple[str, ...]:
         """Open a counter for the given services (default: all it may serve)."""
-        with self._writing() as conn:
-            return self._open_counter(conn, counter, services, self.clock(), only_if_closed=False)
+        with writing(self.engine) as conn:
+            served, _ = self._open_counter(conn, counter, services, self.clock(), only_if_closed=False)
+        self._wait_cache = None  # open counters divide the wait: no stale estimate after a change
+        return served
 
     def close_counter(self, counter: int) -> None:
         if counter not in self.rules.counters:
             raise UnknownCounter(f"There is no counter {counter}.")
         now = self.clock()
-        with self._writing() as conn:
+        with writing(self.engine) as conn:
             changed = conn.execute(
                 update(counter_states).where(counter_states.c.number == counter, counter_states.c.open)
                 .values(open=False, updated_at=now)
             ).rowcount
             if changed:
                 self._event(conn, None, "counter_closed", now, None, counter)
+        self._wait_cache = None
 
-    def _open_counter(self, conn, counter, services, now, *, only_if_closed) -> tuple[str, ...]:
+    def _open_counter(self, conn, counter, services, now, *, only_if_closed) -> tuple[tuple[str, ...], bool]:
+        """The services the counter now serves, and whether this opened or changed it."""
         allowed = self.rules.counters.get(counter)
         if allowed is None:
             raise UnknownCounter(f"There is no counter {counter}.")
         state = conn.execute(_COUNTER_STATE, dict(counter=counter)).first()
         if only_if_closed and state is not None and state.open:
-            return tuple(state.services)
+            return tuple(state.services), False
         if services is None:
             services = list(state.services) if state is not None else list(allowed)
         unknown = [s for s in services if s not in self.rules.services]
@@ -306,7 +321,7 @@ class QueueEngine:
         else:
             conn.execute(update(counter_states).where(counter_states.c.number == counter).values(**values))
         self._event(conn, None, "counter_opened", now, None, counter)
-        return tuple(services)
+        return tuple(services), True
 
     def open_counters(self) -> dict[int, tuple[str, ...]]:
         with self.reader.connect() as conn:
@@ -414,7 +429,7 @@ class QueueEngine:
         """Expire tickets that were still open when their day ended; history stays."""
         now = self.clock()
         today = self.rules.business_day(now)
-        with self._writing() as conn:
+        with writing(self.engine) as conn:
             stale = conn.execute(
                 select(tickets.c.id, tickets.c.service)
                 .where(tickets.c.day < today, tickets.c.status.in_(OPEN_STATES))
@@ -433,7 +448,7 @@ class QueueEngine:
     def purge_personal_data(self, retention_days: int) -> int:
         """Forget check-in data (names, national numbers) older than the retention."""
         before = self.business_day() - dt.timedelta(days=retention_days)
-        with self._writing() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(
                 update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None))
                 .values(checkin=null())
@@ -478,9 +493,11 @@ class QueueEngine:
 
     def _wait_inputs(self, conn) -> WaitInputs:
         """Service times and open counters change slowly: read them at most every few
-        seconds (at once after a change made here), not for every ticket."""
+        seconds of the engine's clock (and at once after this engine opens or closes a
+        counter), not for every ticket."""
+        now = self.clock()
         cached = self._wait_cache
-        if cached is not None and cached[0] > time.monotonic():
+        if cached is not None and cached[0] <= now < cached[0] + WAIT_INPUTS_TTL:
             return cached[1]
         serving: dict[str, int] = {}
         for services in self._open_counters(conn).values():
@@ -490,15 +507,8 @@ class QueueEngine:
             {service: self._mean_service_seconds(conn, service) for service in self.rules.services},
             serving,
         )
-        self._wait_cache = (time.monotonic() + WAIT_INPUTS_TTL_S, inputs)
+        self._wait_cache = (now, inputs)
         return inputs
-
-    @contextmanager
-    def _writing(self):
-        """A write that may change service times or open counters."""
-        with writing(self.engine) as conn:
-            yield conn
-        self._wait_cache = None
 
     def _mean_service_seconds(self, conn, service: str) -> float:
         since = self.clock() - dt.timedelta(days=self.rules.history_days)
