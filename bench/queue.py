@@ -4,7 +4,8 @@
 
 For SQLite (a fresh file) and PostgreSQL (a fresh schema, when --postgres or
 KIOSK_TEST_POSTGRES_URL is given) it starts `kiosk serve`, then runs 20 issuers and
-10 counters calling next, each on its own keep-alive connection:
+10 counters calling next, each on its own keep-alive connection, against a database that
+already holds a year of history (250 office days of 300 tickets, with their events):
 
 1. saturation: every client sends its next request as soon as the last one answered;
    prints tickets/s and calls/s the server sustains;
@@ -19,6 +20,7 @@ import sys
 sys.path[:] = [p for p in sys.path if p != __import__("os").path.dirname(__file__)]
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -32,9 +34,15 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import create_engine, insert, text
+
+from kiosk.schema import ticket_events, tickets
+from kiosk.storage import make_engine, writing
+
 ROOT = Path(__file__).resolve().parent.parent
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
 ISSUERS, CALLERS = 20, 10
+HISTORY_DAYS, HISTORY_PER_DAY = 250, 300
 SERVICES = ["pickup", "activation", "pin_reset", "new_codes"]
 
 
@@ -55,12 +63,43 @@ def bench_site(directory: Path) -> Path:
     return path
 
 
+def seed_history(database_url: str, days: int, per_day: int) -> None:
+    """Past office days of finished tickets and their events, as a year in service leaves."""
+    engine = make_engine(database_url)
+    before = dt.date.today() - dt.timedelta(days=1)  # clear of the office's business day, whatever its reset hour
+    shuffle = random.Random(1)
+    with writing(engine) as conn:
+        for back in range(days, 0, -1):
+            day = before - dt.timedelta(days=back)
+            opening = dt.datetime.combine(day, dt.time(8))
+            rows = []
+            for n in range(per_day):
+                arrived = opening + dt.timedelta(seconds=n * 100)
+                called = arrived + dt.timedelta(seconds=shuffle.randint(60, 1800))
+                rows.append(dict(day=day, number=f"{'ABCD'[n % 4]}{n // 4 + 1:03d}", service=SERVICES[n % 4],
+                                 status="done", priority=0, language="nl", counter=n % CALLERS + 1,
+                                 arrived_at=arrived, called_at=called,
+                                 finished_at=called + dt.timedelta(seconds=shuffle.randint(60, 600)),
+                                 status_token=secrets.token_urlsafe(9), checkin=None))
+            ids = conn.execute(insert(tickets).returning(tickets.c.id, sort_by_parameter_order=True), rows).scalars()
+            conn.execute(insert(ticket_events), [
+                dict(ticket_id=ticket_id, at=row[at], kind=kind, service=row["service"],
+                     counter=None if kind == "issued" else row["counter"])
+                for ticket_id, row in zip(ids, rows)
+                for kind, at in (("issued", "arrived_at"), ("called", "called_at"), ("finished", "finished_at"))])
+    with engine.connect() as conn:  # planner statistics, as a year of autovacuum would have left
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+    engine.dispose()
+
+
 class Server:
     def __init__(self, database_url: str, directory: Path, threads: int = 8):
         self.port = free_port()
         self.env = dict(os.environ, KIOSK_SITE=str(bench_site(directory)), KIOSK_DATA_DIR=str(directory),
                         KIOSK_DATABASE_URL=database_url)
         subprocess.run([*KIOSK, "init-db"], env=self.env, check=True, capture_output=True)
+        seed_history(database_url, HISTORY_DAYS, HISTORY_PER_DAY)
         self.desk_token = subprocess.run(
             [*KIOSK, "token", "create", "--role", "desk", "--name", "bench"],
             env=self.env, check=True, capture_output=True, text=True).stdout.strip()
@@ -170,8 +209,6 @@ def main():
     if not args.postgres:
         print("postgres: skipped (give --postgres URL or set KIOSK_TEST_POSTGRES_URL)")
         return
-    from sqlalchemy import create_engine, text
-
     schema = f"bench_{secrets.token_hex(4)}"
     admin = create_engine(args.postgres)
     with admin.begin() as conn:

@@ -34,6 +34,9 @@ tickets = Table(
     UniqueConstraint("day", "number"),  # never two citizens with the same number
     Index("ix_tickets_queue", "day", "status", "service", "priority", "arrived_at"),
     Index("ix_tickets_history", "service", "status", "finished_at"),
+    # What is at a counter, found without reading years of history (also once SQLite has
+    # statistics: they cannot tell a rare status from a common one).
+    Index("ix_tickets_counter", "counter", "status"),
 )
 
 # Every state change, for statistics, wait estimates and the live screens' version.

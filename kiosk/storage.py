@@ -74,9 +74,26 @@ def writing(engine: Engine):
         yield conn
 
 
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def for_reading(engine: Engine) -> Engine:
+    """The engine for read-only work.
+
+    SQLite: a deferred transaction, so a reader never waits for writers (WAL) and its
+    statements share one snapshot. PostgreSQL: autocommit; under READ COMMITTED each
+    statement has its own snapshot anyway, and this saves the BEGIN and ROLLBACK round trips.
+    """
+    reader = _READERS.get(engine)
+    if reader is None:
+        options = {"readonly": True} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
+        reader = _READERS[engine] = engine.execution_options(**options)
+    return reader
+
+
 def reading(engine: Engine):
-    """A read-only connection (a deferred transaction on SQLite): `with reading(engine) as conn:`."""
-    return engine.execution_options(readonly=True).connect()
+    """A read-only connection: `with reading(engine) as conn:`."""
+    return for_reading(engine).connect()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, null, 
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
-from kiosk.storage import writing
+from kiosk.storage import for_reading, writing
 
 from .errors import (
     InvalidTransition, OfficeClosed, ServiceDisabled, TicketNotFound, UnknownCounter,
@@ -163,7 +163,7 @@ class Overview:
 class QueueEngine:
     def __init__(self, engine: Engine, rules: QueueRules, clock: Callable[[], dt.datetime] = utcnow):
         self.engine = engine
-        self.reader = engine.execution_options(readonly=True)
+        self.reader = for_reading(engine)
         self.rules = rules
         self.clock = clock
         self._wait_cache: tuple[dt.datetime, WaitInputs] | None = None  # (read at, inputs)
