@@ -389,6 +389,9 @@ class QueueEngine:
     def overview(self, calls: int = 10) -> Overview:
         day = self.business_day()
         with self.reader.connect() as conn:
+            # The version first: a change made while reading then shows as a newer version
+            # on the next poll, never as a version that claims what was not read.
+            version = self._version(conn)
             counts = dict(conn.execute(
                 select(tickets.c.service, func.count())
                 .where(tickets.c.day == day, tickets.c.status == WAITING)
@@ -406,7 +409,6 @@ class QueueEngine:
                 .order_by(ticket_events.c.id.desc())
                 .limit(calls * 3)
             ).all()
-            version = self._version(conn)
         seen: set[str] = set()
         latest = []
         for row in recent:
