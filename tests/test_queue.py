@@ -3,7 +3,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from kiosk.queue import (
     InvalidTransition, OfficeClosed, QueueEngine, ServiceDisabled, TicketNotFound, UnknownCounter,
@@ -282,3 +282,17 @@ def test_the_ticket_at_a_counter_and_the_parked_ones(queue, clock):
     assert queue.at_counter(1).id == second.id
     clock.advance(days=1)
     assert queue.parked() == []  # yesterday's are not today's business
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has one writer
+def test_version_moves_when_an_earlier_event_commits_late(queue):
+    # PostgreSQL hands out ids at insert: an event inserted first but committed last must
+    # still move the version, or the live screens would never show that call.
+    event = dict(ticket_id=None, at=dt.datetime(2026, 11, 24, 9), kind="counter_opened", service=None, counter=1)
+    with queue.engine.connect() as first, queue.engine.connect() as second:
+        first.execute(insert(ticket_events), event)  # gets the lower id, stays uncommitted
+        second.execute(insert(ticket_events), event)
+        second.commit()
+        before = queue.version()
+        first.commit()
+    assert queue.version() > before

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, null, or_, select, update
+from sqlalchemy import (
+    BigInteger, Connection, Engine, and_, bindparam, cast, func, insert, null, or_, select, update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
@@ -92,6 +94,20 @@ _CALL_NEXT = (
     .returning(*tickets.c)
 )
 _COUNTER_STATE = select(counter_states).where(counter_states.c.number == bindparam("counter"))
+
+
+# The queue version grows with every committed change. The newest event id alone would not
+# do on PostgreSQL: ids are handed out at insert, not at commit, so a transaction that
+# commits after a later one would leave it unchanged and its call unseen. Counting the
+# events among the newest VERSION_WINDOW ids catches that late commit; the pair is packed
+# into one growing integer (the count is 1..VERSION_WINDOW whenever there are events).
+VERSION_WINDOW = 1000
+_newest = select(func.coalesce(func.max(ticket_events.c.id), 0)).scalar_subquery()
+_VERSION = select(
+    cast(_newest, BigInteger) * (VERSION_WINDOW + 1)
+    + select(func.count()).select_from(ticket_events)
+    .where(ticket_events.c.id > _newest - VERSION_WINDOW).scalar_subquery()
+)
 
 
 @functools.cache
@@ -423,7 +439,7 @@ class QueueEngine:
             return self._version(conn)
 
     def _version(self, conn) -> int:
-        return conn.execute(select(func.coalesce(func.max(ticket_events.c.id), 0))).scalar_one()
+        return conn.execute(_VERSION).scalar_one()
 
     # --- housekeeping --------------------------------------------------------------------
 
