@@ -61,10 +61,13 @@ def serve(host: str, port: int, threads: int):
 def run_server(app: Flask, host: str, port: int, threads: int) -> None:
     import waitress
 
+    from . import housekeeping
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Serving {app.config['SITE_PROFILE'].municipality} on http://{host}:{port}")
     # Every open board, desk and status page keeps a connection; past the limit waitress stops
     # accepting, kiosks included (default 100). poll() has no 1024-descriptor ceiling.
+    housekeeping.Timer(app).start()
     waitress.serve(app, host=host, port=port, threads=threads, ident="snelbalie",
                    connection_limit=1000, asyncore_use_poll=True)
 

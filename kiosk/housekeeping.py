@@ -1,16 +1,18 @@
 """Daily housekeeping: expire what the last day left open and forget personal data past the
-site's retention. Runs with the first ticket of each day and with `kiosk queue close-day`."""
+site's retention. The server runs it on a timer (also on days without visitors), and
+`kiosk queue close-day` runs it by hand."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import threading
+import weakref
 from dataclasses import dataclass
 
 from . import code_requests, pickups
 
 log = logging.getLogger(__name__)
-_done_for: dict[int, dt.date] = {}  # per office state, the business day already done
+_done_for: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # queue engine -> business day done
 _lock = threading.Lock()
 
 
@@ -35,13 +37,41 @@ def close_day(office) -> Report:
     return report
 
 
-def close_day_once(office) -> None:
+def close_day_once(office) -> bool:
     """At most once per business day in this process (other instances do their own: the
-    work is idempotent)."""
-    today = office.queue.business_day()
-    key = id(office.queue)
+    work is idempotent). A failure, such as the database being away, is logged and tried
+    again at the next call; it is never passed on. True once the day is done."""
+    key = office.queue
+    today = key.business_day()
     with _lock:
         if _done_for.get(key) == today:
-            return
+            return True
+        try:
+            close_day(office)
+        except Exception as exc:  # noqa: BLE001 - the timer must outlive any failure
+            log.warning("housekeeping failed (%s); trying again later", type(exc).__name__)
+            return False
         _done_for[key] = today
-    close_day(office)
+        return True
+
+
+class Timer(threading.Thread):
+    """Runs close_day_once every `every_s` seconds for the app's office."""
+
+    def __init__(self, app, every_s: float = 300):
+        super().__init__(name="housekeeping", daemon=True)
+        self.app, self.every_s = app, every_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from .extensions import office
+
+        while True:
+            with self.app.app_context():
+                close_day_once(office)
+            if self.stopped.wait(self.every_s):
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()

@@ -44,26 +44,6 @@ def test_init_db_on_a_fresh_data_dir_then_serve_refuses_an_old_schema(tmp_path):
     assert (tmp_path / "kiosk.sqlite3").exists()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_the_first_ticket_of_a_day_forgets_personal_data_past_retention(app, client, clock):
-    from kiosk.code_requests import for_ticket, record
-    from kiosk.extensions import office
-    from kiosk.schema import code_requests
-
-    old = client.post("/api/tickets", json={"service": "new_codes", "checkin": {"name": "Testperson"}}).get_json()
-    with app.app_context():
-        record(office.engine, old["id"], "85073003328", "alex@example.org")
-    clock.advance(days=31)
-    client.post("/api/tickets", json={"service": "pickup"})
-    with app.app_context():
-        assert office.queue.ticket(old["id"]).checkin is None
-        assert office.queue.ticket(old["id"]).status == "expired"
-        assert for_ticket(office.engine, old["id"]).status == "requested"  # the request itself stays
-        with office.engine.connect() as conn:
-            row = conn.execute(select(code_requests)).one()
-        assert (row.national_number, row.contact) == (None, None)
-
-
 def test_demo_data_gives_every_screen_something_to_show(app):
     from kiosk.accounts.users import authenticate
     from kiosk.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data

@@ -230,6 +230,8 @@ def test_counter_serves_what_it_opened_for(queue):
     assert queue.call_next(1) is None
     with pytest.raises(UnknownService):
         queue.open_counter(1, ["passport"])
+    with pytest.raises(UnknownService, match="Counter 2 does not serve pin_reset"):
+        queue.open_counter(2, ["pickup", "pin_reset"])  # the site profile: counter 2 has no PIN service
 
 
 # --- reading -------------------------------------------------------------------------------

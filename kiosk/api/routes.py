@@ -11,7 +11,6 @@ from flask import abort, jsonify, request, url_for
 from ..auth import require
 from ..checkin import clerk_view
 from ..extensions import office
-from ..housekeeping import close_day_once
 from ..queue import Ticket
 from . import bp
 from .openapi import openapi_document
@@ -69,7 +68,6 @@ def issue_ticket():
     priority = body.get("priority", False)
     if not isinstance(priority, bool):
         abort(400, description="'priority' must be true or false.")
-    close_day_once(office)
     ticket, place = office.queue.issue(service, language=language, checkin=checkin, priority=priority)
     return jsonify(id=ticket.id, number=ticket.number, service=ticket.service,
                    position=place.position, estimated_wait_s=place.estimated_wait_s,

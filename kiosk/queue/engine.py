@@ -328,9 +328,14 @@ class QueueEngine:
             return tuple(state.services), False
         if services is None:
             services = list(state.services) if state is not None else list(allowed)
+        if not services:
+            raise UnknownService("Choose at least one service.")
         unknown = [s for s in services if s not in self.rules.services]
-        if unknown or not services:
-            raise UnknownService(f"Unknown services {unknown}." if unknown else "Choose at least one service.")
+        if unknown:
+            raise UnknownService(f"Unknown services {unknown}.")
+        not_here = [s for s in services if s not in allowed]
+        if not_here:
+            raise UnknownService(f"Counter {counter} does not serve {', '.join(not_here)} (see the site profile).")
         values = dict(open=True, services=list(services), updated_at=now)
         if state is None:
             conn.execute(insert(counter_states).values(number=counter, **values))

@@ -1,0 +1,53 @@
+"""Daily housekeeping: run by the server's timer, also on days without visitors."""
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from kiosk import housekeeping
+from kiosk.code_requests import for_ticket, record
+from kiosk.extensions import office
+from kiosk.schema import code_requests, tickets
+from tests.system import wait_until
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@sqlite_only
+def test_the_timer_forgets_personal_data_past_retention_without_any_new_ticket(app, client, clock):
+    old = client.post("/api/tickets", json={"service": "new_codes", "checkin": {"name": "Testperson"}}).get_json()
+    with app.app_context():
+        record(office.engine, old["id"], "85073003328", "alex@example.org")
+    clock.advance(days=31)
+    timer = housekeeping.Timer(app, every_s=0.05)
+    timer.start()
+    try:
+        with app.app_context():
+            wait_until(lambda: office.queue.ticket(old["id"]).checkin is None, what="check-in purged")
+            assert office.queue.ticket(old["id"]).status == "expired"
+            assert for_ticket(office.engine, old["id"]).status == "requested"  # the request itself stays
+            with office.engine.connect() as conn:
+                row = conn.execute(select(code_requests)).one()
+            assert (row.national_number, row.contact) == (None, None)
+    finally:
+        timer.stop()
+
+
+@sqlite_only
+def test_a_failed_day_is_logged_and_tried_again(app, client, clock, monkeypatch, caplog):
+    client.post("/api/tickets", json={"service": "pickup", "checkin": {"name": "Testperson"}})
+    clock.advance(days=31)
+    with app.app_context():
+        purge = office.queue.purge_personal_data
+
+        def database_away(days):
+            raise OperationalError("UPDATE tickets", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(office.queue, "purge_personal_data", database_away)
+        assert housekeeping.close_day_once(office) is False
+        assert "housekeeping failed (OperationalError)" in caplog.text
+        assert "Testperson" not in caplog.text
+        monkeypatch.setattr(office.queue, "purge_personal_data", purge)
+        assert housekeeping.close_day_once(office) is True  # not marked done by the failure
+        assert office.queue.waiting() == []
+        with office.engine.connect() as conn:
+            assert conn.execute(select(tickets.c.checkin)).scalar_one() is None
