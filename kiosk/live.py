@@ -27,11 +27,17 @@ VERSION_TTL_S = 0.1  # a change waits at most this long in the cache (measured: 
 POLL_INTERVAL_MS = 500  # screens poll this often: a call shows within a second
 
 
+class VersionUnknown(Exception):
+    """No version to give yet: the first read is still running or the last one failed."""
+
+
 class VersionCache:
     """The queue version, read from the database at most once per `ttl_s`.
 
     While one thread reads it, the others answer with the value they have instead of
-    queueing behind it, so a slow database does not pile up the screens' polls."""
+    queueing behind it, so a slow database does not pile up the screens' polls. A failed
+    read is remembered for `ttl_s` too: the screens hear of the outage instead of being
+    served the last version, and the database is not asked again by every poll."""
 
     def __init__(self, queue: QueueEngine, ttl_s: float = VERSION_TTL_S):
         self.queue, self.ttl_s = queue, ttl_s
@@ -40,15 +46,19 @@ class VersionCache:
         self._expires = 0.0
 
     def get(self) -> int:
-        if self._value is not None and time.monotonic() < self._expires:
-            return self._value
-        if self._reading.acquire(blocking=self._value is None):
+        if time.monotonic() >= self._expires and self._reading.acquire(blocking=False):
             try:
                 self._value = self.queue.version()
-                self._expires = time.monotonic() + self.ttl_s
+            except Exception:
+                self._value = None
+                raise
             finally:
+                self._expires = time.monotonic() + self.ttl_s
                 self._reading.release()
-        return self._value
+        value = self._value
+        if value is None:
+            raise VersionUnknown
+        return value
 
 
 class VersionPolls:
@@ -66,7 +76,7 @@ class VersionPolls:
             return self.wsgi_app(environ, start_response)
         try:
             version = self.cache.get()
-        except DBAPIError:  # the screens keep what they show and try again; the kiosk logs it
+        except (DBAPIError, VersionUnknown):  # the screens keep what they show and try again
             body = json.dumps({"error": "database_unavailable", "message": DATABASE_DOWN}).encode()
             start_response("503 Service Unavailable", [
                 ("Content-Type", "application/json"), ("Content-Length", str(len(body))),

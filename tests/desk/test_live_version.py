@@ -1,6 +1,11 @@
 """The queue version the live screens poll: ETag, 304, and a change within the cache's life."""
-import pytest
+import threading
+import time
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from kiosk.live import VersionCache, VersionUnknown
 from tests.desk.conftest import issue
 from tests.netproxy import TcpProxy
 from tests.system import wait_until
@@ -52,3 +57,56 @@ def test_the_database_gone_is_503_and_back_is_200(database_url, app_config):
     finally:
         app.extensions["office"]["engine"].dispose()
         proxy.close()
+
+
+class SlowQueue:
+    """A queue whose version() waits for the test to let it answer, or fails."""
+
+    def __init__(self):
+        self.calls, self.answer, self.fail = 0, threading.Event(), False
+        self.value = 7
+
+    def version(self):
+        self.calls += 1
+        self.answer.wait(timeout=5)
+        if self.fail:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+        return self.value
+
+
+def test_polls_never_queue_behind_a_slow_first_read():
+    queue = SlowQueue()
+    cache = VersionCache(queue, ttl_s=60)
+    first = threading.Thread(target=cache.get)
+    first.start()
+    wait_until(lambda: queue.calls == 1, what="the first read under way")
+    started = time.monotonic()
+    with pytest.raises(VersionUnknown):  # answered at once (503), not after the read
+        cache.get()
+    assert time.monotonic() - started < 1
+    queue.answer.set()
+    first.join()
+    assert cache.get() == 7 and queue.calls == 1
+
+
+def test_a_failed_read_is_an_outage_until_a_read_succeeds():
+    queue = SlowQueue()
+    queue.answer.set()
+    cache = VersionCache(queue, ttl_s=1)
+    assert cache.get() == 7
+    queue.fail = True
+    wait_until(lambda: _raises(cache.get, OperationalError), what="the failed read")
+    calls = queue.calls
+    with pytest.raises(VersionUnknown):  # not the last good version: the screens show offline
+        cache.get()
+    assert queue.calls == calls  # and the database is not asked again by every poll
+    queue.fail, queue.value = False, 8
+    wait_until(lambda: not _raises(cache.get, Exception) and cache.get() == 8, what="back after the outage")
+
+
+def _raises(call, kind) -> bool:
+    try:
+        call()
+    except kind:
+        return True
+    return False
