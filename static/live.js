@@ -1,8 +1,13 @@
 // Follows the queue version with conditional GETs and calls onChange when it moves.
 // One short request per interval and no held connection: the server keeps no thread for us.
+// Every request gives up after `timeout` ms, so a hung one cannot freeze the screen, and the
+// screen refreshes every `backstop` ms even without a change, in case one was ever missed.
+export const REQUEST_TIMEOUT_MS = 3000;
+
 export function followQueue(onChange, { url = "/live/version", interval = 500, hiddenInterval = 5000,
-                                        onOnline = () => {}, onOffline = () => {} } = {}) {
+                                        backstop = 10000, onOnline = () => {}, onOffline = () => {} } = {}) {
   let etag = null;
+  let refreshed = Date.now();
   let failures = 0;
   let timer = null;
   let polling = false;
@@ -18,11 +23,14 @@ export function followQueue(onChange, { url = "/live/version", interval = 500, h
     try {
       const response = await fetch(url, {
         cache: "no-store", headers: etag ? { "If-None-Match": etag } : {},
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      if (response.status === 200) {
+      const stale = Date.now() - refreshed > backstop;
+      if (response.status === 200 || (response.status === 304 && stale)) {
         const next = response.headers.get("ETag");
         await onChange();
         etag = next;  // only once the screen shows it: a failed refresh is retried
+        refreshed = Date.now();
       } else if (response.status !== 304) {
         throw new Error(`version: HTTP ${response.status}`);
       }
