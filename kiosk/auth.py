@@ -52,11 +52,20 @@ def token_principal(engine: Engine, token: str) -> Principal | None:
     return Principal("token", row.role, row.name) if row else None
 
 
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
 def is_loopback(address: str | None) -> bool:
     try:
         return address is not None and ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
+
+
+def from_this_pc() -> bool:
+    """The request comes from the kiosk's own browser: loopback, and not passed on by a
+    proxy on this PC (through one, anyone would look like loopback)."""
+    return is_loopback(request.remote_addr) and not any(h in request.headers for h in FORWARDING_HEADERS)
 
 
 def current_principal() -> Principal | None:
@@ -92,7 +101,7 @@ def require(*roles: str, loopback: bool = False):
         def wrapped(*args, **kwargs):
             principal = current_principal()
             if principal is None:
-                if loopback and is_loopback(request.remote_addr):
+                if loopback and from_this_pc():
                     g.principal = Principal("loopback", "kiosk", "this kiosk")
                     return view(*args, **kwargs)
                 if loopback:

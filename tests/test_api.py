@@ -41,6 +41,14 @@ def test_issuing_from_elsewhere_needs_a_kiosk_token(client, tokens):
     assert_error(issue(client, headers={"Authorization": "Basic abc"}), 401)
 
 
+@pytest.mark.parametrize("header", ["Forwarded", "X-Forwarded-For", "X-Real-IP"])
+def test_a_request_passed_on_by_a_proxy_is_not_the_kiosk_itself(client, tokens, header):
+    # Through a reverse proxy on this PC every visitor arrives from loopback.
+    passed_on = {header: "for=198.51.100.4" if header == "Forwarded" else "198.51.100.4"}
+    assert_error(issue(client, headers=passed_on), 403)
+    assert issue(client, headers={**passed_on, **bearer(tokens["kiosk"])}).status_code == 201
+
+
 @pytest.mark.parametrize("body, message_part", [
     ({"service": "passport"}, "passport"),
     ({}, "service"),
