@@ -12,10 +12,12 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv gcc libpcscli
 [ "$screen" = yes ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cage chromium
 
 id snelbalie >/dev/null 2>&1 || useradd --system --home /var/lib/snelbalie --shell /usr/sbin/nologin snelbalie
-groupadd -f kiosk && usermod -aG kiosk snelbalie  # the printer's udev rule gives group kiosk access
+usermod -aG lp snelbalie  # the printer's udev rule gives Debian's printer group "lp" access
 install -d -o snelbalie -g snelbalie /var/lib/snelbalie
 install -d /etc/snelbalie
-[ -f /etc/snelbalie/site.toml ] || install -m 644 deploy/site.example.toml /etc/snelbalie/site.toml
+# Readable by the app only: the profile may hold the secret key and the database password,
+# and the kiosk screen's user must not be able to read them.
+[ -f /etc/snelbalie/site.toml ] || install -m 640 -g snelbalie deploy/site.example.toml /etc/snelbalie/site.toml
 
 rm -rf /opt/snelbalie && mkdir -p /opt/snelbalie
 cp -r pyproject.toml README.md babel.cfg kiosk hardware templates static /opt/snelbalie/
