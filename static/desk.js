@@ -32,17 +32,29 @@ function element(tag, props = {}, ...children) {
 }
 
 // --- talking to the server ----------------------------------------------------------------------
+// Every request gives up in time so a hung server cannot hold the desk; longer than the
+// printer's own deadline (3 s), so a slow reprint still gets its answer.
+const TIMEOUT_MS = 10000;
+
 async function send(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Accept": "application/json", "Content-Type": "application/json",
-               "X-CSRFToken": settings.csrfToken },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST", signal: AbortSignal.timeout(TIMEOUT_MS),
+      headers: { "Accept": "application/json", "Content-Type": "application/json",
+                 "X-CSRFToken": settings.csrfToken },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {  // offline, refused or timed out
+    say(fill(texts.failed, { reason: texts.offline }), true);
+    return null;
+  }
   if (response.status === 401) { signIn(); return null; }
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) {
-    say(fill(texts.failed, { reason: data?.message ?? response.statusText }), true);
+  // A proxy's error page or a cut-off body is not JSON: still tell the clerk.
+  const data = response.status === 204 ? null : await response.json().catch(() => undefined);
+  if (!response.ok || data === undefined) {
+    const reason = data?.message ?? (response.statusText || `HTTP ${response.status}`);
+    say(fill(texts.failed, { reason }), true);
     return null;
   }
   return { status: response.status, data };
@@ -54,12 +66,15 @@ function signIn() {
 
 async function refresh() {
   const response = await fetch(settings.stateUrl, {
-    cache: "no-store", headers: { "Accept": "application/json", "X-Refresh": "auto" },
+    cache: "no-store", signal: AbortSignal.timeout(TIMEOUT_MS),
+    headers: { "Accept": "application/json", "X-Refresh": "auto" },
   });
   if (response.status === 401) { signIn(); return; }
   if (!response.ok) throw new Error(`state: HTTP ${response.status}`);
   state = await response.json();
+  // The page's forms (Sign out) get the fresh token too: a token expires after an hour.
   settings.csrfToken = state.csrf_token;
+  for (const input of document.querySelectorAll('input[name="csrf_token"]')) input.value = state.csrf_token;
   fetchedAt = performance.now();
   render();
 }

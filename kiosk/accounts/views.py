@@ -13,12 +13,14 @@ import logging
 import threading
 import time
 from collections import deque
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from ..auth import Principal, current_principal
-from ..extensions import office
+from ..extensions import csrf, office
 from . import bp
 from .users import LoginRefused, active_user, authenticate
 
@@ -112,10 +114,15 @@ def staff_page(*roles: str):
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an address elsewhere (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a path on this site: never an address elsewhere (open redirect). Browsers drop
+    tabs and newlines inside an address and read a backslash as a slash, so "/<tab>/evil" and
+    "/<backslash>evil" would lead to another host; a newline would also break the header."""
+    if not target or "\\" in target or any(ch <= " " or ch == "\x7f" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target
 
 
 def _landing(role: str) -> str:
@@ -153,7 +160,20 @@ def login():
     return redirect(next_page or _landing(user.role))
 
 
+@bp.errorhandler(CSRFError)
+def login_expired(_error):
+    """A sign-in page left open past WTF_CSRF_TIME_LIMIT: the form again, with a fresh token."""
+    return render_template(
+        "accounts/login.html", next_page=_safe_next(request.values.get("next")),
+        username=request.form.get("username", "").strip().lower(),
+        message=_("The page was open too long; please sign in again.")), 400
+
+
+# Without a token check: a desk page open for hours holds an expired token, and signing out
+# must always work. A forged post can only end a session, never act in one (and SameSite=Lax
+# keeps the cookie off other sites' posts anyway).
 @bp.post("/logout")
+@csrf.exempt
 def logout():
     session.clear()
     return redirect(url_for("accounts.login", signed_out=1))

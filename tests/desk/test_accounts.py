@@ -2,6 +2,7 @@
 import threading
 
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from kiosk.accounts.users import LoginRefused, authenticate
@@ -67,14 +68,66 @@ def test_sign_in_leads_to_the_desk_and_sign_out_ends_it(client, staff):
 def test_sign_in_goes_back_only_to_a_page_of_this_site(client, staff):
     page = client.get("/login?next=/desk/2/")
     assert 'name="next" value="/desk/2/"' in page.get_data(as_text=True)
-    ok = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "/desk/2/",
+    ok = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "/desk/2/?x=1",
                                      "csrf_token": form_csrf(page.get_data(as_text=True))})
-    assert ok.headers["Location"] == "/desk/2/"
-    client.post("/logout", data={"csrf_token": form_csrf(client.get("/login").get_data(as_text=True))})
-    page = client.get("/login")
-    elsewhere = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "//evil.example/",
-                                            "csrf_token": form_csrf(page.get_data(as_text=True))})
-    assert elsewhere.headers["Location"] == "/desk/"
+    assert ok.headers["Location"] == "/desk/2/?x=1"
+    client.post("/logout")
+    # Browsers drop tabs and newlines and read a backslash as "/": each could lead elsewhere.
+    for target in ("//evil.example/", "/\t/evil.example/", "/\n/x", "/\r/x", "/\x00/x", "/\x7f/x",
+                   " //evil.example/", "/\\evil.example", "\\\\evil.example", "/desk/\\..\\",
+                   "https:evil.example", "https://evil.example/", "javascript:alert(1)", "desk/",
+                   "//", ""):
+        page = client.get("/login", query_string={"next": target})
+        assert 'name="next"' not in page.get_data(as_text=True), repr(target)
+        elsewhere = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": target,
+                                                "csrf_token": form_csrf(page.get_data(as_text=True))})
+        assert elsewhere.headers["Location"] == "/desk/", repr(target)
+        client.post("/logout")
+
+
+def expired_csrf(app, client, age_s: int = 2 * 3600) -> str:
+    """The form token the server would have drawn into a page `age_s` seconds ago."""
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return super().get_timestamp() - age_s
+
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token", signer=Earlier).dumps(raw)
+
+
+@sqlite_only
+def test_sign_out_works_with_an_expired_or_missing_token(app, client, staff):
+    clerk = SignedIn(client, "clerk")
+    stale = expired_csrf(app, client)
+    # The stale token really is refused where it matters: a desk action.
+    refused = clerk.post("/api/counters/1/call-next", headers={"X-CSRFToken": stale})
+    assert refused.status_code == 400 and "expired" in refused.get_json()["message"]
+
+    logout = client.post("/logout", data={"csrf_token": stale})
+    assert logout.status_code == 302 and logout.headers["Location"] == "/login?signed_out=1"
+    assert client.get("/desk/").status_code == 302
+    assert clerk.get("/desk/1/state").status_code == 401
+
+    SignedIn(client, "clerk")
+    assert client.post("/logout").status_code == 302  # no token at all: still signed out
+    assert client.get("/desk/").status_code == 302
+
+
+@sqlite_only
+def test_a_sign_in_page_open_too_long_asks_again_with_a_fresh_form(app, client, staff):
+    client.get("/login?next=/desk/2/")
+    stale = client.post("/login", data={"username": "Clerk", "password": PASSWORD, "next": "/desk/2/",
+                                        "csrf_token": expired_csrf(app, client)})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 400
+    assert "The page was open too long; please sign in again." in html
+    assert 'value="clerk"' in html and 'name="next" value="/desk/2/"' in html
+    assert client.get("/desk/").status_code == 302  # not signed in
+    again = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "/desk/2/",
+                                        "csrf_token": form_csrf(html)})
+    assert again.status_code == 302 and again.headers["Location"] == "/desk/2/"
 
 
 @sqlite_only

@@ -1,8 +1,11 @@
 """Desk pages and actions refuse anonymous users and the wrong roles."""
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import bearer
-from tests.desk.conftest import SignedIn, issue
+from tests.desk.conftest import PASSWORD, SignedIn, form_csrf, issue
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -18,8 +21,13 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_refused_by_the_desk_api(app,
     assert client.get("/desk/1/state", headers=JSON).status_code == 401
     assert client.post("/api/counters/1/call-next").status_code == 401
     assert client.post(f"/api/tickets/{ticket['id']}/finish").status_code == 401
-    # the desk's own actions: without a session there is no CSRF token either
-    assert client.post(f"/desk/tickets/{ticket['id']}/disclose", headers=JSON).status_code == 400
+    # the desk's own actions: a valid token of an anonymous visitor passes the CSRF check,
+    # so only the sign-in check can refuse
+    token = form_csrf(client.get("/login").get_data(as_text=True))
+    for action in ("disclose", "reprint"):
+        refused = client.post(f"/desk/tickets/{ticket['id']}/{action}",
+                              headers={**JSON, "X-CSRFToken": token})
+        assert refused.status_code == 401, action
 
 
 def test_facility_staff_may_not_use_the_desk(app, client, staff):
@@ -68,3 +76,35 @@ def test_the_desk_state_renews_the_csrf_token_of_a_page_open_all_day(app, client
     renewed = desk.get("/desk/1/state").get_json()["csrf_token"]
     called = desk.client.post("/api/counters/1/call-next", headers={"X-CSRFToken": renewed})
     assert called.status_code == 200
+
+
+@pytest.mark.browser
+def test_the_desk_says_when_an_action_fails_and_keeps_sign_out_working(app, live_server, page, staff):
+    issue(app)
+    page.goto(live_server.url + "/desk/1/")
+    page.get_by_label("User name").fill("clerk")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#counter-state")).not_to_be_empty()  # the first state has arrived
+    message = page.locator("#message")
+    call_next = re.compile(r"/api/counters/1/call-next$")
+
+    page.route(call_next, lambda route: route.abort())  # the network is gone
+    page.get_by_role("button", name=re.compile("^Call next")).click()
+    expect(message).to_have_text("That did not work: No connection to the server. Trying again…")
+    expect(message).to_have_class(re.compile(r"\berror\b"))
+    page.unroute(call_next)
+    proxy_page = {"status": 502, "content_type": "text/html", "body": "<h1>Oops</h1>"}
+    page.route(call_next, lambda route: route.fulfill(**proxy_page))
+    page.get_by_role("button", name=re.compile("^Call next")).click()  # a proxy's page, not JSON
+    expect(message).to_have_text(re.compile(r"^That did not work: (Bad Gateway|HTTP 502)$"))
+    page.unroute(call_next)
+
+    # Each fresh token also goes into the page's forms, so Sign out still works hours later.
+    form_token = page.locator('.staff-bar input[name="csrf_token"]')
+    form_token.evaluate("(input) => { input.value = 'stale'; }")
+    issue(app)  # the queue moves: the desk fetches its state, with a token
+    expect(form_token).not_to_have_value("stale")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=1$"))
+    assert page.context.request.get(live_server.url + "/desk/1/state", headers=JSON).status == 401
