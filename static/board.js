@@ -1,5 +1,5 @@
 // The hall board: follows the queue, shows the calls, chimes and speaks each new call.
-import { followQueue } from "./live.js";
+import { REQUEST_TIMEOUT_MS, followQueue } from "./live.js";
 
 const settings = JSON.parse(document.getElementById("board-settings").textContent);
 const languages = Object.keys(settings.texts);
@@ -33,7 +33,9 @@ const pending = [];  // per call, the sounds (promises of blobs) to play in orde
 let playing = false;
 
 function fetchSound(url) {
-  return fetch(url).then((response) => (response.ok ? response.blob() : null)).catch(() => null);
+  // Timed out like every request: a sound that never arrives must not hold up the next calls.
+  return fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    .then((response) => (response.ok ? response.blob() : null)).catch(() => null);
 }
 
 async function play(blob) {
@@ -69,7 +71,7 @@ function announce(call) {
 
 // --- the calls --------------------------------------------------------------------------------
 let announced = null;  // calls already shown; null until the first look
-const callKey = (call) => `${call.number}|${call.counter}|${call.at}`;
+const callKey = (call) => call.id;  // each call its own: calling the same number again is announced again
 const counterName = (counter) => settings.counters[counter] ?? String(counter);
 
 function render(queue) {
@@ -108,8 +110,12 @@ function render(queue) {
   announced = keys;
 }
 
+// followQueue also refreshes every ten seconds without a change, in case one was missed.
 followQueue(async () => {
-  const response = await fetch(settings.queueUrl, { cache: "no-store" });
+  // A queue request that never answers must fail, so the offline notice can come up.
+  const response = await fetch(settings.queueUrl, {
+    cache: "no-store", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   if (!response.ok) throw new Error(`queue: HTTP ${response.status}`);
   render(await response.json());
 }, {

@@ -249,6 +249,9 @@ def test_overview_counts_waits_and_latest_calls(queue, clock):
     waiting = {s.service: s.waiting for s in overview.services}
     assert waiting == {"pickup": 1, "activation": 0, "pin_reset": 0, "new_codes": 1}
     assert [(c.number, c.counter) for c in overview.calls] == [("A001", 1)]  # recall not listed twice
+    recalled = overview.calls[0].id
+    queue.recall(a.id)  # at the same moment: still a new call, so the board announces it again
+    assert queue.overview().calls[0].id > recalled
 
 
 def test_status_token_finds_only_todays_ticket(queue, clock):

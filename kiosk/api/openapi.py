@@ -65,7 +65,7 @@ def openapi_document(self_url: str) -> dict:
                         "service": {"type": "string"}, "enabled": {"type": "boolean"},
                         "waiting": {"type": "integer"}, "estimated_wait_s": {"type": "integer"}}}},
                     "calls": {"type": "array", "items": {"type": "object", "properties": {
-                        "number": {"type": "string"}, "counter": {"type": "integer"},
+                        "id": {"type": "integer"}, "number": {"type": "string"}, "counter": {"type": "integer"},
                         "at": {"type": "string", "format": "date-time"}}}},
                     "version": {"type": "integer"}}}}}},
                 "503": _ERROR}}},

@@ -81,7 +81,7 @@ def queue_overview():
     return jsonify(
         services=[{"service": s.service, "enabled": s.enabled, "waiting": s.waiting,
                    "estimated_wait_s": s.estimated_wait_s} for s in overview.services],
-        calls=[{"number": c.number, "counter": c.counter, "at": iso(c.at)} for c in overview.calls],
+        calls=[{"id": c.id, "number": c.number, "counter": c.counter, "at": iso(c.at)} for c in overview.calls],
         version=overview.version,
     )
 

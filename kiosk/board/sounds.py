@@ -4,6 +4,7 @@ No personal data is spoken or logged: only the ticket number and the counter.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import io
@@ -13,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import wave
 from pathlib import Path
 
@@ -22,6 +24,7 @@ RATE = 22050
 # espeak-ng voice per site language where the plain code is not the best choice.
 VOICES = {"fr": "fr-be", "en": "en-gb"}
 ESPEAK_TIMEOUT_S = 10
+MAX_SYNTHESES = 2  # espeak-ng runs at once; more asks get 503 and the board just chimes
 
 
 @functools.cache
@@ -45,19 +48,33 @@ def chime_wav() -> bytes:
     return buffer.getvalue()
 
 
-class Speaker:
-    """Spoken calls as WAV files, made once and kept in `cache_dir`."""
+class SpeakerBusy(Exception):
+    """Every synthesis slot is taken: answer at once rather than queue up server threads."""
 
-    def __init__(self, cache_dir: Path, program: str = "espeak-ng"):
+
+class Speaker:
+    """Spoken calls as WAV files, made once per business day and kept in `cache_dir`.
+
+    Only the current day's files are kept (only today's calls are spoken), so the folder,
+    on the same disk as the database, cannot grow from day to day.
+    """
+
+    def __init__(self, cache_dir: Path, program: str = "espeak-ng", slots: int = MAX_SYNTHESES):
         self.cache_dir = cache_dir
         self.program = program
+        # Non-blocking: each synthesis holds a server thread for up to ESPEAK_TIMEOUT_S.
+        self.slots = threading.BoundedSemaphore(slots)
         self._warned = False
 
-    def wav(self, language: str, text: str) -> Path | None:
-        """The WAV file speaking `text`, or None when it cannot be made."""
+    def wav(self, language: str, text: str, day: dt.date) -> Path | None:
+        """The WAV file speaking `text`, or None when it cannot be made.
+
+        Raises SpeakerBusy when it would have to be made and every slot is taken.
+        """
         voice = VOICES.get(language, language)
         key = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()[:24]
-        path = self.cache_dir / f"{language}-{key}.wav"
+        prefix = f"{day.isoformat()}-"
+        path = self.cache_dir / f"{prefix}{language}-{key}.wav"
         if path.exists():
             return path
         # Looked up on each new text: installing espeak-ng later needs no restart.
@@ -67,8 +84,23 @@ class Speaker:
                 log.warning("%s is not installed: the board chimes but does not speak", self.program)
                 self._warned = True
             return None
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=self.cache_dir, suffix=".part")
+        if not self.slots.acquire(blocking=False):
+            raise SpeakerBusy
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            self._forget_other_days(prefix)
+            return self._synthesize(program, voice, text, path, prefix)
+        finally:
+            self.slots.release()
+
+    def _forget_other_days(self, prefix: str) -> None:
+        for old in self.cache_dir.iterdir():
+            if not old.name.startswith(prefix):
+                old.unlink(missing_ok=True)
+
+    def _synthesize(self, program: str, voice: str, text: str, path: Path, prefix: str) -> Path | None:
+        # Named for its day too: one left by a crash goes with the rest of that day.
+        fd, partial = tempfile.mkstemp(dir=self.cache_dir, prefix=prefix, suffix=".part")
         os.close(fd)
         try:
             result = subprocess.run([program, "-v", voice, "-w", partial, "--", text],

@@ -11,7 +11,7 @@ from ..extensions import office
 from ..i18n import RIGHT_TO_LEFT
 from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
 from . import bp
-from .sounds import Speaker, chime_wav
+from .sounds import Speaker, SpeakerBusy, chime_wav
 
 NUMBER = re.compile(r"^([A-Z])(\d{3,4})$")
 ROTATE_S = 8  # the board shows its labels in each site language in turn
@@ -73,15 +73,23 @@ def chime():
 
 @bp.get("/speech/<language>/<number>-<int:counter>.wav")
 def speech(language: str, number: str, counter: int):
+    """Public like the board, so only what the board shows is spoken: a number called
+    (or recalled) today at that counter, among the calls /api/queue lists."""
     match = NUMBER.match(number)
     if language not in office.site.languages or not match or counter not in office.site.counters:
         abort(404, description="No such call.")
+    queue = office.queue
+    if not any(c.number == number and c.counter == counter for c in queue.overview().calls):
+        abort(404, description=f"Number {number} has not been called to counter {counter} today.")
     letter, digits = match.groups()
     with force_locale(language):
         # "A 12" rather than "A012": read as a letter and a number in every language
         text = _("Number %(number)s, counter %(counter)d", number=f"{letter} {int(digits)}",
                  counter=counter)
-    path = current_app.extensions["board_speaker"].wav(language, text)
+    try:
+        path = current_app.extensions["board_speaker"].wav(language, text, queue.business_day())
+    except SpeakerBusy:
+        abort(503, description="Spoken calls are busy; the board plays the chime alone.")
     if path is None:
         abort(404, description="Spoken calls are not available on this server.")
     return _wav(path.read_bytes())

@@ -13,8 +13,8 @@ from ..extensions import office
 from ..i18n import LANGUAGE_NAMES
 from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
 from ..printing import print_ticket
-from ..queue import Ticket
-from ..queue.engine import AT_COUNTER, PARKED
+from ..queue import CounterState, Ticket
+from ..queue.engine import AT_COUNTER
 from ..schema import disclosures
 from ..storage import writing
 from . import bp
@@ -43,10 +43,10 @@ def _seconds(since) -> int:
 @bp.get("/")
 @staff_page(*STAFF_ROLES)
 def index():
-    open_counters = office.queue.open_counters()
+    states = office.queue.counters()
     counters = [
-        {"number": c.number, "name": c.name, "open": c.number in open_counters,
-         "services": [service_label(s) for s in open_counters.get(c.number, c.services)]}
+        {"number": c.number, "name": c.name, "open": c.number in states and states[c.number].open,
+         "services": [service_label(s) for s in (states[c.number].services if c.number in states else c.services)]}
         for c in office.site.counters.values()
     ]
     return render_template("desk/index.html", counters=counters, principal=current_principal())
@@ -61,7 +61,8 @@ def counter_page(counter: int):
         "counter": counter, "pollMs": POLL_INTERVAL_MS, "csrfToken": generate_csrf(),
         "stateUrl": url_for("desk.state", counter=counter), "versionUrl": version_url(),
         "counterApi": f"{api}/counters/{counter}", "ticketApi": f"{api}/tickets",
-        "deskTickets": url_for("desk.index") + "tickets", "loginUrl": url_for("accounts.login"),
+        "deskTickets": url_for("desk.counter_page", counter=counter) + "tickets",
+        "loginUrl": url_for("accounts.login"),
         "texts": desk_texts(),
         "serviceNames": {s: service_label(s) for s in office.site.services},
     }
@@ -99,15 +100,14 @@ def desk_texts() -> dict:
 def state(counter: int):
     """Everything the desk screen shows, identity masked; fetched when the queue changes."""
     _known_counter(counter)
-    open_counters = office.queue.open_counters()
     may_serve = office.site.counters[counter].services
-    served = open_counters.get(counter, may_serve)
+    known = office.queue.counters().get(counter, CounterState(False, tuple(may_serve)))
     waiting: dict[str, list[Ticket]] = {service: [] for service in office.site.services}
     for ticket in office.queue.waiting():
         waiting.setdefault(ticket.service, []).append(ticket)
     current = office.queue.at_counter(counter)
     response = jsonify(
-        counter={"number": counter, "open": counter in open_counters, "services": list(served),
+        counter={"number": counter, "open": known.open, "services": list(known.services),
                  "may_serve": list(may_serve)},
         current=None if current is None else {
             "id": current.id, "number": current.number, "service": current.service,
@@ -117,7 +117,7 @@ def state(counter: int):
             "checkin": clerk_view(current.checkin),
         },
         waiting=[{
-            "service": service, "name": service_label(service), "served": service in served,
+            "service": service, "name": service_label(service), "served": service in known.services,
             "count": len(line),
             "tickets": [{"number": t.number, "priority": bool(t.priority), "waited_s": _seconds(t.arrived_at)}
                         for t in line[:WAITING_SHOWN]],
@@ -131,13 +131,15 @@ def state(counter: int):
     return response
 
 
-@bp.post("/tickets/<int:ticket_id>/disclose")
-@require(*DESK_ROLES)
-def disclose(ticket_id: int):
-    """Name and national number in full, for the ticket being served; every time logged."""
+@bp.post("/<int:counter>/tickets/<int:ticket_id>/disclose")
+@require(*STAFF_ROLES)
+def disclose(counter: int, ticket_id: int):
+    """Name and national number in full, for the ticket at this counter only, to a signed-in
+    clerk (a machine token never); every time logged."""
+    _known_counter(counter)
     ticket = _today_ticket(ticket_id)
-    if ticket.status not in (*AT_COUNTER, PARKED):
-        abort(409, description=_("Only the identity of a ticket at a counter can be shown."))
+    if ticket.status not in AT_COUNTER or ticket.counter != counter:
+        abort(409, description=_("Only the identity of the ticket at your counter can be shown."))
     with writing(office.engine) as conn:
         conn.execute(insert(disclosures).values(
             ticket_id=ticket.id, username=current_principal().name, at=office.queue.clock()))
@@ -146,9 +148,10 @@ def disclose(ticket_id: int):
     return response
 
 
-@bp.post("/tickets/<int:ticket_id>/reprint")
+@bp.post("/<int:counter>/tickets/<int:ticket_id>/reprint")
 @require(*DESK_ROLES)
-def reprint(ticket_id: int):
+def reprint(counter: int, ticket_id: int):
     """Print the ticket again (kiosk.printing), e.g. after the kiosk's printer failed."""
+    _known_counter(counter)
     outcome = print_ticket(_today_ticket(ticket_id))
     return jsonify(printed=bool(outcome.printed), reason=outcome.reason)

@@ -1,5 +1,5 @@
 """The queue engine: tickets, numbering, calling and waits. No Flask, no HTTP."""
-from .engine import Call, Overview, Place, QueueEngine, ServiceLoad, Ticket, TRANSITIONS
+from .engine import Call, CounterState, Overview, Place, QueueEngine, ServiceLoad, Ticket, TRANSITIONS
 from .errors import (
     InvalidTransition, OfficeClosed, QueueError, ServiceDisabled, TicketNotFound, UnknownCounter,
     UnknownService,
@@ -7,7 +7,7 @@ from .errors import (
 from .rules import QueueRules, ServiceRule
 
 __all__ = [
-    "Call", "InvalidTransition", "OfficeClosed", "Overview", "Place", "QueueEngine", "QueueError",
-    "QueueRules", "ServiceDisabled", "ServiceLoad", "ServiceRule", "Ticket", "TicketNotFound",
+    "Call", "CounterState", "InvalidTransition", "OfficeClosed", "Overview", "Place", "QueueEngine",
+    "QueueError", "QueueRules", "ServiceDisabled", "ServiceLoad", "ServiceRule", "Ticket", "TicketNotFound",
     "TRANSITIONS", "UnknownCounter", "UnknownService",
 ]

@@ -155,6 +155,12 @@ class WaitInputs:
 
 
 @dataclass(frozen=True)
+class CounterState:
+    open: bool
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ServiceLoad:
     service: str
     enabled: bool
@@ -164,6 +170,7 @@ class ServiceLoad:
 
 @dataclass(frozen=True)
 class Call:
+    id: int  # the call's event: a second call of the same number at the same counter is a new one
     number: str
     counter: int
     at: dt.datetime
@@ -344,9 +351,12 @@ class QueueEngine:
         self._event(conn, None, "counter_opened", now, None, counter)
         return tuple(services), True
 
-    def open_counters(self) -> dict[int, tuple[str, ...]]:
+    def counters(self) -> dict[int, CounterState]:
+        """Every counter that was ever opened: open now or not, and the services it serves
+        (a closed one: the services it will serve again when it opens)."""
         with self.reader.connect() as conn:
-            return self._open_counters(conn)
+            rows = conn.execute(select(counter_states)).all()
+        return {row.number: CounterState(row.open, tuple(row.services)) for row in rows}
 
     def _open_counters(self, conn) -> dict[int, tuple[str, ...]]:
         rows = conn.execute(select(counter_states).where(counter_states.c.open)).all()
@@ -424,7 +434,7 @@ class QueueEngine:
                 for rule in self.rules.services.values()
             ]
             recent = conn.execute(
-                select(tickets.c.number, ticket_events.c.counter, ticket_events.c.at)
+                select(ticket_events.c.id, tickets.c.number, ticket_events.c.counter, ticket_events.c.at)
                 .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
                 .where(tickets.c.day == day, ticket_events.c.kind.in_(("called", "recalled")))
                 .order_by(ticket_events.c.id.desc())
@@ -435,7 +445,7 @@ class QueueEngine:
         for row in recent:
             if row.number not in seen and len(latest) < calls:
                 seen.add(row.number)
-                latest.append(Call(row.number, row.counter, row.at))
+                latest.append(Call(row.id, row.number, row.counter, row.at))
         return Overview(loads, latest, version)
 
     def version(self) -> int:

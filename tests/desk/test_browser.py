@@ -3,9 +3,9 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from kiosk.schema import disclosures
+from kiosk.schema import disclosures, tickets
 from tests.desk.conftest import NAME, PASSWORD, PERSONAL, issue, token_of
 from tests.live import axe_violations
 
@@ -119,8 +119,10 @@ def test_two_desks_and_a_board(app, live_server, screen, staff, clock):
     expect(desk2.locator("#current-empty")).to_be_visible()
 
     # A001 kept its arrival time: counter 1 gets it first. Park it, return it from the other desk.
+    before = fetch_counts(board, ["/board/speech/nl/A001-1.wav"])
     desk1.keyboard.press("n")
     expect_on_board(board, "A001", "Loket 1")
+    expect_fetched(board, ["/board/speech/nl/A001-1.wav"], before)  # the board already showed A001 here
     desk1.get_by_role("button", name=re.compile("^Park")).click()
     expect(desk1.locator("#parked")).to_contain_text("A001")
     desk2.get_by_role("button", name="Return A001 to the queue").click()
@@ -153,6 +155,23 @@ def test_the_status_page_follows_its_ticket(app, screen, tokens):
     expect(phone).to_have_title(f"{mine['number']} → Loket 1 · Demostad")
     desk.post(f"/api/tickets/{mine['id']}/finish", headers=headers)
     expect(status).to_contain_text("Your visit is finished.")
+
+
+def test_the_status_page_refreshes_even_when_no_change_was_signalled(app, screen):
+    mine = issue(app, language="en")
+    phone = screen(f"/t/{token_of(mine)}", viewport=PHONE, is_mobile=True)
+    phone.clock.install()
+    phone.reload()
+    status = phone.locator("#status")
+    expect(status).to_contain_text("You are next.")
+    # Called behind the version's back, as a missed change would look to the screen.
+    with app.extensions["office"]["engine"].begin() as conn:
+        conn.execute(update(tickets).where(tickets.c.id == mine["id"])
+                     .values(status="called", counter=1, called_at=app.extensions["office"]["queue"].clock()))
+    phone.clock.run_for(5000)
+    expect(status).to_contain_text("You are next.")  # the version did not move
+    phone.clock.run_for(6000)
+    expect(status).to_contain_text("go to Loket 1")  # the refresh every ten seconds caught it
 
 
 def test_board_and_status_page_never_carry_personal_data(app, live_server, screen, tokens):

@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from kiosk.checkin import clerk_view, mask_name, mask_national_number
 from kiosk.schema import disclosures
-from tests.desk.conftest import CHECKIN, NAME, NATIONAL_NUMBER, PERSONAL, SignedIn, issue
+from tests.conftest import bearer
+from tests.desk.conftest import CHECKIN, NAME, NATIONAL_NUMBER, PERSONAL, SignedIn, form_csrf, issue
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -45,6 +46,10 @@ def test_the_desk_sees_who_waits_and_the_called_ticket_masked(app, clerk, clock)
     state = clerk.get("/desk/2/state").get_json()
     assert state["counter"] == {"number": 2, "open": True, "services": ["pickup"],
                                 "may_serve": ["pickup", "activation"]}
+    clerk.post("/api/counters/2/close")
+    closed = clerk.get("/desk/2/state").get_json()["counter"]
+    assert (closed["open"], closed["services"]) == (False, ["pickup"])  # what it serves when it opens again
+    clerk.post("/api/counters/2/open", json={"services": ["pickup"]})
     waiting = {s["service"]: s for s in state["waiting"]}
     assert waiting["pickup"]["served"] and not waiting["activation"]["served"]
     assert waiting["pickup"]["tickets"] == [{"number": "A001", "priority": False, "waited_s": 120}]
@@ -76,16 +81,34 @@ def test_the_desk_sees_who_waits_and_the_called_ticket_masked(app, clerk, clock)
 @sqlite_only
 def test_show_in_full_is_logged_with_the_clerk_and_the_time(app, clerk, clock):
     ticket = issue(app)
-    refused = clerk.post(f"/desk/tickets/{ticket['id']}/disclose")
+    refused = clerk.post(f"/desk/1/tickets/{ticket['id']}/disclose")
     assert refused.status_code == 409  # still waiting: nobody at a counter asked for it
     clerk.post("/api/counters/1/call-next")
-    shown = clerk.post(f"/desk/tickets/{ticket['id']}/disclose")
+    shown = clerk.post(f"/desk/1/tickets/{ticket['id']}/disclose")
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     assert shown.get_json() == {"name": NAME, "national_number": "85.07.30-033.28"}
     with app.extensions["office"]["engine"].connect() as conn:
         log = conn.execute(select(disclosures)).all()
     assert [(row.ticket_id, row.username, row.at) for row in log] == [(ticket["id"], "clerk", clock())]
-    assert clerk.post(f"/desk/tickets/{ticket['id'] + 99}/disclose").status_code == 404
+    assert clerk.post(f"/desk/1/tickets/{ticket['id'] + 99}/disclose").status_code == 404
+
+
+@sqlite_only
+def test_only_the_ticket_at_this_counter_is_shown_in_full_and_only_to_a_person(app, clerk, tokens):
+    ticket = issue(app)
+    clerk.post("/api/counters/1/call-next")
+    elsewhere = clerk.post(f"/desk/2/tickets/{ticket['id']}/disclose")
+    assert elsewhere.status_code == 409 and NAME not in elsewhere.get_data(as_text=True)
+    machine = app.test_client()  # with a valid form token, so only the role check can refuse
+    token = form_csrf(machine.get("/login").get_data(as_text=True))
+    refused = machine.post(f"/desk/1/tickets/{ticket['id']}/disclose",
+                           headers={**bearer(tokens["desk"]), "X-CSRFToken": token})
+    assert refused.status_code == 403
+    assert clerk.post(f"/desk/1/tickets/{ticket['id']}/disclose").status_code == 200
+    clerk.post(f"/api/tickets/{ticket['id']}/park")
+    assert clerk.post(f"/desk/1/tickets/{ticket['id']}/disclose").status_code == 409  # no longer at the counter
+    with app.extensions["office"]["engine"].connect() as conn:
+        assert len(conn.execute(select(disclosures)).all()) == 1  # refusals are not shown, nor logged
 
 
 @sqlite_only
@@ -94,14 +117,14 @@ def test_yesterdays_tickets_are_not_shown_in_full(app, clerk, clock):
     clerk.post("/api/counters/1/call-next")
     clock.advance(days=1)
     next_day = SignedIn(app.test_client(), "clerk")
-    assert next_day.post(f"/desk/tickets/{ticket['id']}/disclose").status_code == 404
+    assert next_day.post(f"/desk/1/tickets/{ticket['id']}/disclose").status_code == 404
 
 
 @sqlite_only
 def test_reprint_prints_the_ticket_again(app, clerk, tmp_path):
     ticket = issue(app)
     printed_before = set((tmp_path / "tickets").glob("*")) if (tmp_path / "tickets").exists() else set()
-    response = clerk.post(f"/desk/tickets/{ticket['id']}/reprint")
+    response = clerk.post(f"/desk/1/tickets/{ticket['id']}/reprint")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {"printed": True, "reason": None}
     new = set((tmp_path / "tickets").glob("*")) - printed_before

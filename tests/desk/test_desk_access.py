@@ -25,7 +25,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_refused_by_the_desk_api(app,
     # so only the sign-in check can refuse
     token = form_csrf(client.get("/login").get_data(as_text=True))
     for action in ("disclose", "reprint"):
-        refused = client.post(f"/desk/tickets/{ticket['id']}/{action}",
+        refused = client.post(f"/desk/1/tickets/{ticket['id']}/{action}",
                               headers={**JSON, "X-CSRFToken": token})
         assert refused.status_code == 401, action
 
@@ -37,8 +37,8 @@ def test_facility_staff_may_not_use_the_desk(app, client, staff):
         assert facility.client.get(page).status_code == 403
     assert facility.get("/desk/1/state").status_code == 403
     assert facility.post("/api/counters/1/call-next").status_code == 403
-    assert facility.post(f"/desk/tickets/{ticket['id']}/disclose").status_code == 403
-    assert facility.post(f"/desk/tickets/{ticket['id']}/reprint").status_code == 403
+    assert facility.post(f"/desk/1/tickets/{ticket['id']}/disclose").status_code == 403
+    assert facility.post(f"/desk/1/tickets/{ticket['id']}/reprint").status_code == 403
 
 
 def test_machine_tokens_other_than_desk_are_refused(app, client, tokens):
