@@ -1,9 +1,11 @@
 """Language of the current request: the citizen's choice, else the site's main language."""
 from flask import g, request, session
 
+from hardware.printer.ticket import RTL_LANGUAGES, is_rtl
+
 from .extensions import office
 
-RIGHT_TO_LEFT = {"ar", "fa", "he", "ur", "ps", "ku"}
+RIGHT_TO_LEFT = RTL_LANGUAGES  # shared with the printer so screen and ticket never disagree
 # Each language named in itself, as a citizen looks for it.
 LANGUAGE_NAMES = {
     "nl": "Nederlands", "fr": "Français", "de": "Deutsch", "en": "English", "ar": "العربية",
@@ -27,4 +29,4 @@ def select_locale() -> str:
 
 def set_language_globals() -> None:
     g.lang = select_locale()
-    g.dir = "rtl" if g.lang in RIGHT_TO_LEFT else "ltr"
+    g.dir = "rtl" if is_rtl(g.lang) else "ltr"

@@ -19,8 +19,12 @@ from datetime import datetime
 
 from hardware.printer.code_page import DEFAULT_CODE_PAGE, paper_text, paper_text_or_placeholder
 
-# Primary language subtags written right to left.
-RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
+# Primary language subtags written right to left, the one list for screens and paper. Not
+# "ku": Kurmanji is written in Latin script; Sorani Kurdish (Arabic script) is "ckb".
+RTL_LANGUAGES = frozenset({
+    "ar", "arc", "azb", "ckb", "dv", "fa", "he", "ks", "lrc", "mzn", "nqo", "prs", "ps", "sd", "syr",
+    "ug", "ur", "yi",
+})
 
 
 def is_rtl(language: str) -> bool:

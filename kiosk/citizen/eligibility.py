@@ -12,6 +12,7 @@ from hardware.card import ResidenceCard
 from ..pickups import Pickup
 
 ADULT_AGE = 18
+CODES_DELAY = dt.timedelta(weeks=2)  # new PIN and PUK codes take about two weeks to arrive
 
 # checklist items (what to have at the counter), by code
 CURRENT_CARD, POLICE_CERTIFICATE, CODE_LETTER = "current_card", "police_certificate", "code_letter"
@@ -61,12 +62,21 @@ def assess(
         notes = ("minor_authentication_only",) if age < ADULT_AGE else ()
         return Assessment(visit, True, notes=notes, checklist=(CARD, PIN_OR_PUK), age=age)
 
+    if visit in ("pin_reset", "new_codes") and card.is_expired_on(today):
+        # Refused, unlike activation: codes are useless on a dead card, a ticket would only
+        # cost a wait (and for new codes a 5 euro request made with the ticket), and a new
+        # card is applied for by appointment, not at the fast counter. The screen says so.
+        return Assessment(visit, False, refusal="card_expired", age=age)
+
     if visit == "pin_reset":
         tries = card.pin_tries_left
         note = "pin_tries_unknown" if tries is None else "pin_blocked" if tries == 0 else "pin_not_blocked"
         return Assessment(visit, True, notes=(note,), checklist=(CARD, PUK), pin_tries_left=tries, age=age)
 
     if visit == "new_codes":
-        return Assessment(visit, True, notes=("fee_and_delay",), checklist=(CARD, FEE), age=age)
+        notes = ("fee_and_delay",)
+        if card.is_expired_on(today + CODES_DELAY):  # still valid today, dead when the codes come
+            notes += ("expires_before_codes",)
+        return Assessment(visit, True, notes=notes, checklist=(CARD, FEE), age=age)
 
     return Assessment(visit, False, refusal="unknown_visit")

@@ -1,6 +1,8 @@
 """The rules that decide whether a visit makes sense, on the fake cards."""
 import datetime as dt
 
+import dataclasses
+
 import pytest
 
 from hardware.card import read_residence_card
@@ -75,6 +77,26 @@ def test_pin_reset_tells_whether_the_pin_is_really_blocked(card_id, note, tries)
 def test_new_codes_explains_fee_and_delay():
     result = assess("new_codes", card=card("type-h"), lost_card=False, today=TODAY)
     assert result.may_take_ticket and result.notes == ("fee_and_delay",) and result.checklist == ("card", "fee")
+
+
+@pytest.mark.parametrize("visit", ["pin_reset", "new_codes"])
+def test_no_codes_for_an_expired_card(visit):
+    refused = assess(visit, card=card("expired"), lost_card=False, today=TODAY)
+    assert (refused.may_take_ticket, refused.refusal) == (False, "card_expired")
+
+
+@pytest.mark.parametrize("visit", ["pin_reset", "new_codes"])
+def test_codes_on_the_last_valid_day_of_a_card_are_not_refused(visit):
+    last_day = dataclasses.replace(card("type-h"), validity_end=TODAY)
+    assert assess(visit, card=last_day, lost_card=False, today=TODAY).may_take_ticket
+
+
+@pytest.mark.parametrize("days_left, warned", [(13, True), (14, False), (15, False)])
+def test_new_codes_warn_when_the_card_dies_before_they_arrive(days_left, warned):
+    ending = dataclasses.replace(card("type-h"), validity_end=TODAY + dt.timedelta(days=days_left))
+    result = assess("new_codes", card=ending, lost_card=False, today=TODAY)
+    assert result.may_take_ticket and result.checklist == ("card", "fee")
+    assert result.notes == (("fee_and_delay", "expires_before_codes") if warned else ("fee_and_delay",))
 
 
 def test_a_belgian_card_is_not_for_this_kiosk():
