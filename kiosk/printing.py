@@ -6,15 +6,19 @@ own, so no ticket comes out twice.
 """
 from __future__ import annotations
 
+import logging
+
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from hardware.printer import PrintOutcome, TicketLabels, TicketPrint, render_html
+from hardware.printer import PrinterStatus, PrintOutcome, TicketLabels, TicketPrint, render_html
 
 from .extensions import office
 from .queue import Place, Ticket
 from .services import service_bring, service_name
+
+log = logging.getLogger(__name__)
 
 
 def _labels(language: str) -> TicketLabels:
@@ -52,8 +56,14 @@ def ticket_print(ticket: Ticket, place: Place | None = None) -> TicketPrint:
 
 
 def print_ticket(ticket: Ticket, place: Place | None = None) -> PrintOutcome:
-    """Print once; never raises for printer trouble (see PrintOutcome.reason)."""
-    return office.printer.print_ticket(ticket_print(ticket, place))
+    """Print once; never raises (see PrintOutcome.reason). The ticket is already issued:
+    whatever goes wrong here, the citizen must still get it on screen."""
+    try:
+        return office.printer.print_ticket(ticket_print(ticket, place))
+    except Exception as exc:
+        # The type only: the message could carry ticket or personal details.
+        log.error("ticket %s not printed: %s", ticket.number, type(exc).__name__)
+        return PrintOutcome(False, PrinterStatus.unreachable(type(exc).__name__), "error")
 
 
 def preview_html(ticket: Ticket, place: Place | None = None) -> Markup:

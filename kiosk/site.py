@@ -263,12 +263,13 @@ def _parse_reader(reader: _Reader) -> dict[str, Any]:
 
 
 def _parse_printer(printer: _Reader) -> dict[str, Any]:
-    """Checked here so a wrong printer setting stops the app at start, not at the first ticket."""
-    from hardware.printer import PrinterConfigError, parse_settings
+    """Checked here (keys and the driver's packages) so a wrong printer setting stops the
+    app at start, not at the first ticket."""
+    from hardware.printer import PrinterConfigError, check_settings
 
     settings = dict(printer.data) or {"kind": "simulated"}
     try:
-        parse_settings(settings)
+        check_settings(settings)
     except PrinterConfigError as exc:
         raise SiteProfileError(f"{printer.path}: {exc}") from None
     return settings

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hardware.printer.escpos_lib import module_available
 from kiosk import create_app
 from kiosk.config import build_config
 from kiosk.site import DEMO_PROFILE, SiteProfileError, load_site_profile
@@ -47,6 +48,27 @@ def test_example_profile_is_valid_and_keeps_office_hours():
 ])
 def test_a_wrong_profile_names_file_key_and_problem(tmp_path, replacement, expected):
     path = site_variant(tmp_path, replacement)
+    with pytest.raises(SiteProfileError) as caught:
+        load_site_profile(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert expected in str(caught.value)
+
+
+PRINTER = '[printer]\nkind = "simulated"\n'
+NO_PYUSB = pytest.mark.skipif(module_available("usb"), reason="pyusb is installed here")
+NO_PYSERIAL = pytest.mark.skipif(module_available("serial"), reason="pyserial is installed here")
+
+
+@pytest.mark.parametrize("printer, expected", [
+    pytest.param('[printer]\nkind = "usb"\nvendor_id = "04b8"\nproduct_id = "0202"\n',
+                 "[printer] kind 'usb' needs the package pyusb", marks=NO_PYUSB),
+    pytest.param('[printer]\nkind = "serial"\ndevice = "/dev/ttyUSB0"\n',
+                 "[printer] kind 'serial' needs the package pyserial", marks=NO_PYSERIAL),
+    ('[printer]\nkind = "network"\nhost = "printer.example"\n',
+     "[printer] host must be an IP address"),
+])
+def test_a_printer_that_cannot_work_stops_the_start(tmp_path, printer, expected):
+    path = site_variant(tmp_path, (PRINTER, printer))
     with pytest.raises(SiteProfileError) as caught:
         load_site_profile(path)
     assert str(caught.value).startswith(f"{path}: ")

@@ -19,6 +19,9 @@ OK = 0x9000
 END_OF_FILE_WARNING = 0x6282  # ISO 7816 "end of file before Le bytes": data is the rest
 OFFSET_PAST_END = 0x6B00
 PIN_BLOCKED = 0x6983
+# No eID answer needs more: 16 rounds of up to 256 bytes. A card that keeps saying 61xx
+# past that is broken, and must not hold the reader forever.
+MAX_GET_RESPONSE = 16
 
 
 class Connection(Protocol):
@@ -49,9 +52,13 @@ class CardChannel:
     def transmit(self, apdu: list[int]) -> tuple[bytes, int]:
         """One command; on T=0, `61xx` means xx more bytes wait for GET RESPONSE."""
         data, sw = self._send(apdu)
-        while sw >> 8 == 0x61:
+        for _ in range(MAX_GET_RESPONSE):
+            if sw >> 8 != 0x61:
+                return data, sw
             more, sw = self._send([0x00, 0xC0, 0x00, 0x00, sw & 0xFF])
             data += more
+        if sw >> 8 == 0x61:
+            raise CardStatusError("GET RESPONSE", sw)
         return data, sw
 
     def _transmit_exact(self, apdu: list[int]) -> tuple[bytes, int, bool]:

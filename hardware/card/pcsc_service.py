@@ -10,6 +10,7 @@ simulated reader works without it.
 import logging
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 
 from .reader_service import (
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 PNP_NOTIFICATION = "\\\\?PnP?\\Notification"  # pcsc-lite's pseudo reader: readers added/removed
 WAIT_MS = 1000  # a blocking wait returns at least this often, whatever pcsc-lite does
 RETRY_INTERVAL = 0.2  # between attempts to reach pcscd while it is down
+MAX_FAULT_DELAY = 30.0  # longest pause after an unexpected fault before starting over
 REMOVAL_WAIT_MS = 1500  # after a failed command, time for the reader to report the card gone
 PYSCARD_MISSING_MESSAGE = "The PC/SC library (pyscard) is not installed."
 
@@ -36,6 +38,18 @@ class _PcscGone(Exception):
 
 class _Stopped(Exception):
     """stop() cancelled a blocking call."""
+
+
+def retry_delay(failures: int) -> float:
+    """Pause after the `failures`-th unexpected fault in a row: doubling, capped, so a
+    persistent fault neither floods the log nor keeps re-reading the card."""
+    return min(RETRY_INTERVAL * 2 ** (failures - 1), MAX_FAULT_DELAY)
+
+
+def _counter(event: int) -> int:
+    """pcsc-lite's event counter (bits 16+ of dwEventState): it grows at every insertion
+    and removal, so a card swapped between two waits still changes it."""
+    return (event >> 16) & 0xFFFF
 
 
 class PcscError(Exception):
@@ -81,18 +95,18 @@ def connect_card(scard, context, reader: str):
 
 
 class PcscReaderService(ReaderService):
+    STOP_TIMEOUT = 10.0  # stop() waits this long; a driver call that hangs may outlast it
+
     def __init__(self, reader_filter: str | None = None, scard=None):
         """`scard`: pyscard's smartcard.scard (the default) or a stand-in for tests."""
         super().__init__(reader_filter)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._context = None  # while established, so stop() can cancel its wait
+        self._watcher: _Watcher | None = None
         self._scard = scard
 
     def start(self) -> None:
         with self._lock:
-            if self._thread is not None:
+            if self._watcher is not None:
                 return
             if self._scard is None:
                 try:
@@ -103,25 +117,46 @@ class PcscReaderService(ReaderService):
                     self._publish(ReaderState.ERROR, ReaderError.PCSC_DOWN, PYSCARD_MISSING_MESSAGE)
                     return
                 self._scard = scard
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="card-reader", daemon=True)
-            self._thread.start()
+            self._watcher = _Watcher(self, self._scard)
 
     def stop(self) -> None:
         with self._lock:
-            thread, self._thread = self._thread, None
-            self._stop.set()
-        deadline = time.monotonic() + 10
-        while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop(self.STOP_TIMEOUT)
+        self._publish(ReaderState.NO_READER, message=STOPPED_MESSAGE)
+
+
+class _Watcher:
+    """One watching thread with its own stop event. Once stopped, nothing it publishes
+    counts, even if it outlives stop() and a newer watcher has started."""
+
+    def __init__(self, service: PcscReaderService, scard):
+        self._service, self._scard = service, scard
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._context = None  # while established, so stop() can cancel its wait
+        self._failures = 0  # unexpected faults in a row
+        self._faults_logged: set[tuple[str, str, int]] = set()
+        self._thread = threading.Thread(target=self._run, name="card-reader", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
             # SCardCancel only interrupts a wait already under way: repeat it until the
             # thread, which may have been just about to wait, has seen the stop.
             with self._lock:
                 if self._context is not None:
                     self._scard.SCardCancel(self._context)
-            thread.join(timeout=0.05)
-        self._publish(ReaderState.NO_READER, message=STOPPED_MESSAGE)
+            self._thread.join(timeout=0.05)
+        if self._thread.is_alive():
+            log.warning("card reader thread still busy after %.0f s; its results are ignored",
+                        timeout)
 
-    # The watching thread
+    def _publish(self, state, error=None, message=None, reader=None, card=None) -> None:
+        self._service._publish(state, error, message, reader, card, unless=self._stop)
 
     def _run(self) -> None:
         scard = self._scard
@@ -143,15 +178,32 @@ class PcscReaderService(ReaderService):
                 self._stop.wait(RETRY_INTERVAL)
             except _Stopped:
                 pass
-            except Exception:
+            except Exception as exc:
                 # Never let the kiosk's reader die silently: start over with a new context.
-                log.exception("card reader thread failed; starting over")
+                delay = self._log_fault(exc)
                 self._publish(ReaderState.ERROR, ReaderError.UNREADABLE)
-                self._stop.wait(RETRY_INTERVAL)
+                self._stop.wait(delay)
             finally:
                 with self._lock:
                     self._context = None
                 scard.SCardReleaseContext(context)
+
+    def _log_fault(self, exc: Exception) -> float:
+        """Log a fault (its traceback the first time, one line after) and return the pause
+        before starting over. The exception's text is left out: it may hold card data."""
+        self._failures += 1
+        delay = retry_delay(self._failures)
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = frames[-1] if frames else None
+        key = (type(exc).__name__, where.filename if where else "", where.lineno if where else 0)
+        if key in self._faults_logged:
+            log.error("card reader thread failed again (%s at %s:%d); starting over in %.1f s",
+                      key[0], key[1].rsplit("/", 1)[-1], key[2], delay)
+        else:
+            self._faults_logged.add(key)
+            log.error("card reader thread failed (%s); starting over in %.1f s\n%s",
+                      key[0], delay, "".join(traceback.format_list(frames)).rstrip())
+        return delay
 
     def _check(self, hresult: int) -> None:
         """Raise for the results that end the watch: pcscd gone, or stop() called."""
@@ -174,22 +226,23 @@ class PcscReaderService(ReaderService):
         self._check(hresult)
         if hresult != scard.SCARD_S_SUCCESS:
             raise _PcscGone
-        return sorted(name for name in readers if self.accepts_reader(name))
+        return sorted(name for name in readers if self._service.accepts_reader(name))
 
     def _watch(self, context) -> None:
         """Follow one reader (the first whose name matches the filter) until pcscd goes."""
-        scard = self._scard
+        scard, service = self._scard, self._service
         reader = None
         reader_state = pnp_state = scard.SCARD_STATE_UNAWARE
-        card_in = False  # a card was seen, and read once
+        reader_atr = b""
+        card_read = None  # (event counter, ATR) of the card in the reader, once read
         while True:
             if self._stop.is_set():  # stop() may have cancelled before we got to wait
                 raise _Stopped
             if reader is None:
                 readers = self._readers(context)
                 if readers:
-                    reader, reader_state, card_in = readers[0], scard.SCARD_STATE_UNAWARE, False
-                elif self.snapshot().error != ReaderError.READER_GONE:
+                    reader, reader_state, card_read = readers[0], scard.SCARD_STATE_UNAWARE, None
+                elif service.snapshot().error != ReaderError.READER_GONE:
                     self._publish(ReaderState.NO_READER)
             watched = [(reader, reader_state)] if reader else []
             hresult, states = scard.SCardGetStatusChange(
@@ -201,35 +254,42 @@ class PcscReaderService(ReaderService):
             lost = hresult in (scard.SCARD_E_UNKNOWN_READER, scard.SCARD_E_READER_UNAVAILABLE)
             if hresult != scard.SCARD_S_SUCCESS and not lost:
                 raise _PcscGone
-            for name, event, _atr in states:
+            for name, event, atr in states:
                 if name == PNP_NOTIFICATION:
                     pnp_state = event & ~scard.SCARD_STATE_CHANGED
                 elif name == reader:
-                    reader_state = event & ~scard.SCARD_STATE_CHANGED
+                    reader_state, reader_atr = event & ~scard.SCARD_STATE_CHANGED, bytes(atr)
                     lost = lost or bool(event & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE))
             if reader is None:
                 continue
             if lost:
                 log.info("card reader disconnected")
-                if card_in or self.snapshot().state == ReaderState.READING:
+                if card_read is not None or service.snapshot().state == ReaderState.READING:
                     self._publish(ReaderState.ERROR, ReaderError.READER_GONE)
                 reader = None
                 continue
             if reader_state & scard.SCARD_STATE_PRESENT:
-                if not card_in:
-                    card_in = True
+                card = (_counter(reader_state), reader_atr)
+                # A changed counter while still present: the card was swapped between two
+                # waits, and the data on screen belongs to the card that left.
+                if card != card_read:
+                    card_read = card
                     outcome = self._read(context, reader, reader_state)
-                    if outcome.error == ReaderError.REMOVED_DURING_READ:
-                        card_in = False
-                        reader_state = scard.SCARD_STATE_UNAWARE
+                    if outcome is None or outcome.error == ReaderError.REMOVED_DURING_READ:
+                        card_read, reader_state = None, scard.SCARD_STATE_UNAWARE
                     elif outcome.error == ReaderError.READER_GONE:
                         reader = None
+                    else:
+                        self._failures = 0
             else:
-                card_in = False
-                if self.snapshot().error != ReaderError.REMOVED_DURING_READ:
+                card_read = None
+                self._failures = 0
+                if service.snapshot().error != ReaderError.REMOVED_DURING_READ:
                     self._publish(ReaderState.WAITING, reader=reader)
 
-    def _read(self, context, reader: str, reader_state: int) -> ReadOutcome:
+    def _read(self, context, reader: str, reader_state: int) -> ReadOutcome | None:
+        """The outcome, published; None when another card took this one's place during
+        the read (the caller reads again)."""
         self._publish(ReaderState.READING, reader=reader)
         started = time.monotonic()
         try:
@@ -237,14 +297,20 @@ class PcscReaderService(ReaderService):
                 outcome = read_outcome(connection)
         except PcscError as error:
             outcome = self._failed_read(context, reader, reader_state, error)
+        if outcome is None:
+            log.info("card swapped during the read")
+            return None
         log.info("card read in %.0f ms", (time.monotonic() - started) * 1000)
-        self._publish_outcome(outcome, reader)
+        self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)
         return outcome
 
-    def _failed_read(self, context, reader: str, reader_state: int, error: PcscError) -> ReadOutcome:
+    def _failed_read(
+        self, context, reader: str, reader_state: int, error: PcscError
+    ) -> ReadOutcome | None:
         """Tell a pulled card or a vanished reader from an unreadable card. A reader may
         take a moment to notice that the card left (vpcd polls every 0.4 s)."""
         scard = self._scard
+        counter = _counter(reader_state)
         deadline = time.monotonic() + REMOVAL_WAIT_MS / 1000
         while (left_ms := int((deadline - time.monotonic()) * 1000)) > 0:
             hresult, states = scard.SCardGetStatusChange(context, left_ms, [(reader, reader_state)])
@@ -258,6 +324,8 @@ class PcscReaderService(ReaderService):
                 return ReadOutcome(ReaderState.ERROR, ReaderError.READER_GONE)
             if event & scard.SCARD_STATE_EMPTY:
                 return ReadOutcome(ReaderState.ERROR, ReaderError.REMOVED_DURING_READ)
+            if event & scard.SCARD_STATE_PRESENT and _counter(event) != counter:
+                return None
             reader_state = event & ~scard.SCARD_STATE_CHANGED
         log.warning("card unreadable: %s", error)
         return ReadOutcome(ReaderState.ERROR, ReaderError.UNREADABLE)

@@ -141,9 +141,15 @@ class ReaderService(ABC):
         message: str | None = None,
         reader: str | None = None,
         card: ResidenceCard | None = None,
+        *,
+        unless: threading.Event | None = None,
     ) -> None:
+        """`unless`: the publishing worker's stop event, checked under the lock: once a
+        worker is stopped, nothing it still sees reaches the screen."""
         message = message or MESSAGES[error or state]
         with self._changed:
+            if unless is not None and unless.is_set():
+                return
             current = self._snapshot
             new = ReaderSnapshot(state, current.version + 1, message, error, reader, card)
             if new == replace(current, version=current.version + 1):

@@ -94,7 +94,7 @@ class ResidenceCard:
     member_of_family: bool = field(repr=False)
     address: Address = field(repr=False)
     applet_version: str  # "1.8"
-    pin_tries_left: int | None  # None when the applet cannot tell (before 1.8)
+    pin_tries_left: int | None  # None when the applet cannot tell (before 1.8, or out of range)
 
     @property
     def card_type(self) -> str:
@@ -172,7 +172,7 @@ def parse_card_data(data: bytes) -> tuple[str, int | None]:
     if version >= APPLET_WITH_PIN_TRIES and len(data) > _PIN_TRIES:
         tries = data[_PIN_TRIES]
         if tries > 15:
-            raise CardDataError("PIN try counter out of range")
+            tries = None  # only a hint for the counter staff: not worth refusing the card
     return f"{version >> 4}.{version & 0x0F}", tries
 
 

@@ -6,14 +6,17 @@ passes, so a silent printer cannot hold the kiosk.
 
 Network printers are spoken to over a plain socket (port 9100) so the timeouts are ours.
 USB and serial printers go through python-escpos (imported lazily; pyusb and pyserial are
-optional). A device file (kind "file", e.g. /dev/usb/lp0) is write-only: no status.
+optional). A device file (kind "file", e.g. /dev/usb/lp0) is used without blocking, with
+poll() under the deadline: usblp blocks a plain write for as long as the paper is out.
 """
 from __future__ import annotations
 
 import errno
 import os
 import re
+import select
 import socket
+import stat
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -94,6 +97,12 @@ class PrinterConnection(ABC):
 
 class Printer(ABC):
     kind: str = ""
+    # Whether a status check and a ticket may talk to the printer at the same time (each on
+    # its own connection). A device (USB, serial, device file) serves one user at a time.
+    parallel_connections: bool = False
+    # How long a status check may answer from the last status seen: asking costs a round
+    # trip, and up to the whole deadline when the printer is silent.
+    status_max_age: float = 5.0
 
     def __init__(self, settings: PrinterSettings):
         self.settings = settings
@@ -110,7 +119,10 @@ class Printer(ABC):
 
 
 class NetworkPrinter(Printer):
+    """`host` is an IP address (see settings): connecting never waits for a name lookup."""
+
     kind = "network"
+    parallel_connections = True
 
     def describe(self) -> str:
         return f"network {self.settings.host}:{self.settings.port}"
@@ -287,8 +299,10 @@ def _serial_read(device: Any, n: int, timeout: float) -> bytes:
 
 
 class FilePrinter(Printer):
-    """Writes to a device node (e.g. /dev/usb/lp0). It cannot report status, so the status
-    is "not reported" (online, paper unknown); a missing device counts as offline."""
+    """A device node (e.g. /dev/usb/lp0), opened non-blocking: every write and the status
+    answer are waited for with poll() under the deadline. A printer that cannot answer
+    (usblp refuses reads from a unidirectional printer, a device opened write-only, a
+    plain file) reports "not reported" (online, paper unknown); a missing device is offline."""
 
     kind = "file"
 
@@ -298,31 +312,72 @@ class FilePrinter(Printer):
     def connect(self, deadline: float) -> PrinterConnection:
         time_left(deadline, self.settings.timeout)
         path = str(self.settings.path)
+        # Never O_CREAT: a missing device node means the printer is unplugged, and
+        # creating a plain file in its place would swallow every later ticket.
+        flags = os.O_NONBLOCK | os.O_APPEND | os.O_NOCTTY
         try:
-            # Never O_CREAT: a missing device node means the printer is unplugged, and
-            # creating a plain file in its place would swallow every later ticket.
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            try:
+                fd, readable = os.open(path, os.O_RDWR | flags), True
+            except PermissionError:
+                fd, readable = os.open(path, os.O_WRONLY | flags), False
         except OSError as exc:
             raise PrinterError(
                 "offline" if classify(exc) != "timeout" else "timeout", f"cannot open {path}: {exc}"
             ) from None
-        return _FileConnection(fd)
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            readable = False  # a plain file would read back our own query
+        return _FileConnection(fd, readable, self.settings.timeout)
 
 
 class _FileConnection(PrinterConnection):
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, readable: bool, timeout: float):
         self._fd = fd
+        self._readable = readable
+        self._timeout = timeout
 
-    def status(self, deadline: float) -> PrinterStatus:
-        return PrinterStatus.not_reported()
+    def _wait(self, events: int, deadline: float, what: str) -> None:
+        poller = select.poll()
+        poller.register(self._fd, events)
+        ready = poller.poll(time_left(deadline, self._timeout) * 1000)
+        if not ready:
+            raise PrinterError("timeout", f"the printer did not {what} in time")
+        if ready[0][1] & (select.POLLERR | select.POLLHUP | select.POLLNVAL):
+            raise PrinterError("offline", "the printer device went away")
 
-    def send(self, job: bytes, ticket: TicketPrint | None, deadline: float) -> None:
-        view = memoryview(job)
+    def _write(self, data: bytes, deadline: float, what: str) -> None:
+        view = memoryview(data)
         try:
             while view:
-                view = view[os.write(self._fd, view):]
+                self._wait(select.POLLOUT, deadline, what)
+                try:
+                    view = view[os.write(self._fd, view):]
+                except BlockingIOError:
+                    continue
+            # usblp accepts a non-blocking write at once and drops it if the device is
+            # closed before the transfer ends: wait until the device can take more.
+            self._wait(select.POLLOUT, deadline, what)
         except OSError as exc:
-            raise PrinterError(classify(exc), f"writing the ticket failed: {exc}") from None
+            raise PrinterError(classify(exc), f"{what} failed: {exc}") from None
+
+    def status(self, deadline: float) -> PrinterStatus:
+        if not self._readable:
+            return PrinterStatus.not_reported()
+        self._write(STATUS_QUERY, deadline, "take the status query")
+        answer = b""
+        while len(answer) < STATUS_ANSWER_LENGTH:
+            self._wait(select.POLLIN, deadline, "answer the status query")
+            try:
+                answer += os.read(self._fd, STATUS_ANSWER_LENGTH - len(answer))
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                if exc.errno == errno.EINVAL:  # usblp: a unidirectional printer
+                    return PrinterStatus.not_reported()
+                raise PrinterError(classify(exc), f"status query failed: {exc}") from None
+        return parse_status(answer)
+
+    def send(self, job: bytes, ticket: TicketPrint | None, deadline: float) -> None:
+        self._write(job, deadline, "take the ticket")
 
     def close(self) -> None:
         os.close(self._fd)
@@ -337,6 +392,8 @@ class SimulatedPrinter(Printer):
     (demo, facility dashboard tests): ok, paper_near_end, paper_out, cover_open, offline."""
 
     kind = "simulated"
+    parallel_connections = True
+    status_max_age = 0.0  # answered from memory, and the demo switches modes at run time
 
     def __init__(self, settings: PrinterSettings):
         super().__init__(settings)
@@ -410,24 +467,38 @@ class _SimulatedConnection(PrinterConnection):
 # --- factory ----------------------------------------------------------------------------
 
 
+# Python modules each kind needs beyond the standard library: (module, package, install).
+_DRIVER_MODULES = {
+    "usb": [("escpos", "python-escpos", "pip install 'python-escpos[usb]'"),
+            ("usb", "pyusb", "pip install 'python-escpos[usb]' and apt-get install "
+                             "libusb-1.0-0 (see deploy/udev for permissions)")],
+    "serial": [("escpos", "python-escpos", "pip install 'python-escpos[serial]'"),
+               ("serial", "pyserial", "pip install 'python-escpos[serial]'")],
+}
+
+
+def check_settings(settings: Mapping[str, Any] | PrinterSettings | None) -> PrinterSettings:
+    """The settings, checked as far as possible before the first ticket: every key, and
+    the packages the driver imports when it prints. Raises PrinterConfigError."""
+    settings = parse_settings(settings)
+    for module, package, install in _DRIVER_MODULES.get(settings.kind, ()):
+        if not module_available(module):
+            raise PrinterConfigError(
+                f"[printer] kind {settings.kind!r} needs the package {package}, "
+                f"which is not installed: {install}"
+            )
+    return settings
+
+
 def make_printer(settings: Mapping[str, Any] | PrinterSettings | None) -> Printer:
     """A printer from the site profile's [printer] table; raises PrinterConfigError when the
     settings cannot work (unknown kind, missing key, missing pyusb/pyserial)."""
-    settings = parse_settings(settings)
+    settings = check_settings(settings)
     if settings.kind == "network":
         return NetworkPrinter(settings)
     if settings.kind == "usb":
-        if not module_available("usb"):
-            raise PrinterConfigError(
-                "[printer] kind 'usb' needs pyusb and libusb: pip install 'python-escpos[usb]' "
-                "and apt-get install libusb-1.0-0 (see deploy/udev for permissions)"
-            )
         return EscposDevicePrinter(settings, _usb_device, _usb_read, "usb")
     if settings.kind == "serial":
-        if not module_available("serial"):
-            raise PrinterConfigError(
-                "[printer] kind 'serial' needs pyserial: pip install 'python-escpos[serial]'"
-            )
         return EscposDevicePrinter(settings, _serial_device, _serial_read, "serial")
     if settings.kind == "file":
         return FilePrinter(settings)
@@ -442,5 +513,6 @@ __all__ = [
     "PrinterConnection",
     "PrinterError",
     "SimulatedPrinter",
+    "check_settings",
     "make_printer",
 ]

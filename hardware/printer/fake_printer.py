@@ -116,6 +116,7 @@ class FakeNetworkPrinter:
 
     @property
     def status_queries(self) -> int:
+        """Status queries received so far, on any connection (answered or not)."""
         with self._lock:
             return self._queries
 
@@ -245,6 +246,8 @@ class FakeNetworkPrinter:
                     break  # a query may be split across reads: wait for the rest
                 if buffer[i + 1] == _EOT and buffer[i + 2] in (1, 2, 3, 4):
                     client.queries += 1
+                    with self._changed:
+                        self._queries += 1
                     answer = _ANSWERS.get(self._mode)
                     if answer is not None:
                         answers.append(answer[buffer[i + 2]])
@@ -270,7 +273,6 @@ class FakeNetworkPrinter:
         job = None
         with self._changed:
             self._active -= 1
-            self._queries += client.queries
             if client.job:
                 job = FakeJob(bytes(client.job), client.last_byte_at, client.queries)
                 self._jobs.append(job)

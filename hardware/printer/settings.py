@@ -1,6 +1,7 @@
 """Printer settings: the site profile's [printer] table, checked once at start-up."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 from collections.abc import Mapping
@@ -105,7 +106,21 @@ def parse_settings(raw: Mapping[str, Any] | PrinterSettings | None) -> PrinterSe
     missing = [key for key in required if not values[key]]
     if missing:
         raise PrinterConfigError(f"[printer] kind {kind!r} needs {', '.join(missing)}")
+    if kind == "network":
+        _check_ip_address(values["host"])
     return PrinterSettings(**values)
+
+
+def _check_ip_address(host: Any) -> None:
+    """A host name would be looked up on every ticket, and a name lookup cannot be held to
+    the printing deadline (with DNS down it takes as long as the resolver likes)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise PrinterConfigError(
+            f"[printer] host must be an IP address such as 192.0.2.50, not {host!r}: "
+            "give the printer a fixed address (a name lookup cannot be bounded by the deadline)"
+        ) from None
 
 
 def _int(raw: Mapping[str, Any], key: str, default: int) -> int:

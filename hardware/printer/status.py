@@ -11,6 +11,7 @@ status is asked for before every ticket.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -115,12 +116,21 @@ class LatestStatus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._status: PrinterStatus | None = None
+        self._seen_at = 0.0  # time.monotonic(): wall-clock steps must not make it look fresh
 
     def set(self, status: PrinterStatus) -> None:
         with self._lock:
             if self._status is None or status.checked_at >= self._status.checked_at:
                 self._status = status
+                self._seen_at = time.monotonic()
 
     def get(self) -> PrinterStatus | None:
         with self._lock:
             return self._status
+
+    def fresh(self, max_age: float) -> PrinterStatus | None:
+        """The latest status if it was seen less than `max_age` seconds ago."""
+        with self._lock:
+            if self._status is not None and time.monotonic() - self._seen_at < max_age:
+                return self._status
+            return None

@@ -6,10 +6,14 @@ and never raises for printer trouble: the caller gets a `PrintOutcome` and shows
 ticket on screen when `printed` is False.
 
 The whole call is bounded by `deadline` seconds. The printer work runs in a worker thread;
-if a driver blocks past the deadline (a device file whose printer is off, a USB transfer
-that hangs), the caller gets reason "timeout" and the next call gets "busy" until that
-worker is done. Such a late worker may still print its ticket; the citizen then holds the
-paper and has seen the screen, never two numbers.
+if a driver blocks past the deadline (a USB transfer that hangs), the caller gets reason
+"timeout" and the next call gets "busy" until that worker is done. Such a late worker may
+still print its ticket; the citizen then holds the paper and has seen the screen, never
+two numbers.
+
+Status checks (kiosk pages, health polls) answer from the last status while it is a few
+seconds old, and never make a ticket wait: on a network printer they use their own
+connection, and on a device they are skipped while a ticket prints.
 """
 from __future__ import annotations
 
@@ -47,6 +51,15 @@ class _Progress:
     status: PrinterStatus | None = None
 
 
+class _Lane:
+    """One use of the printer at a time: a lock, and the worker that overran its deadline
+    (the next use waits for it, or reports busy)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.straggler: threading.Thread | None = None
+
+
 class TicketPrinter:
     def __init__(
         self,
@@ -59,8 +72,10 @@ class TicketPrinter:
         self.deadline = deadline if deadline is not None else self.printer.settings.deadline
         self._on_status = on_status
         self._latest = LatestStatus()
-        self._lock = threading.Lock()
-        self._straggler: threading.Thread | None = None
+        self._tickets = _Lane()
+        # A network printer takes a check on a connection of its own; a device serves one
+        # user at a time, so there checks share the tickets' lane.
+        self._checks = _Lane() if self.printer.parallel_connections else self._tickets
 
     @property
     def latest_status(self) -> PrinterStatus | None:
@@ -89,7 +104,9 @@ class TicketPrinter:
             return PrintOutcome(False, status, "error")
 
         outcome = self._bounded(
-            lambda progress: self._print_job(job, ticket, deadline, progress), deadline
+            lambda progress: self._print_job(job, ticket, deadline, progress),
+            deadline,
+            self._tickets,
         )
         elapsed_ms = (time.monotonic() - started) * 1000
         if outcome.printed:
@@ -101,10 +118,24 @@ class TicketPrinter:
             )
         return outcome
 
-    def check_status(self) -> PrinterStatus:
-        """Ask the printer for its status now (for the facility dashboard), bounded the same way."""
-        deadline = time.monotonic() + self.deadline
-        return self._bounded(lambda progress: self._check(deadline, progress), deadline).status
+    def check_status(self, max_age: float | None = None) -> PrinterStatus:
+        """The printer's status for kiosk pages and the dashboard: the last one seen (by a
+        ticket or a check) if less than `max_age` seconds old (default: the printer's
+        status_max_age), else asked now, bounded the same way. Never waits for the printer
+        to be free: while a ticket prints (it asks the status itself) or another check
+        runs, this answers with the last status known."""
+        fresh = self._latest.fresh(self.printer.status_max_age if max_age is None else max_age)
+        if fresh is not None:
+            return fresh
+        if not self._tickets.lock.locked():
+            deadline = time.monotonic() + self.deadline
+            outcome = self._bounded(
+                lambda progress: self._check(deadline, progress), deadline, self._checks, wait=False
+            )
+            if outcome.reason != "busy":
+                return outcome.status
+        # Nothing known yet: do not call the printer out of order for being in use.
+        return self.latest_status or PrinterStatus.not_reported()
 
     # -- inside the worker thread ---------------------------------------------------------
 
@@ -141,15 +172,23 @@ class TicketPrinter:
 
     # -- bounding and publishing ----------------------------------------------------------
 
-    def _bounded(self, work: Callable[[_Progress], PrintOutcome], deadline: float) -> PrintOutcome:
-        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+    def _bounded(
+        self,
+        work: Callable[[_Progress], PrintOutcome],
+        deadline: float,
+        lane: _Lane,
+        wait: bool = True,
+    ) -> PrintOutcome:
+        """Run `work` in a worker thread within `deadline`, one at a time per lane.
+        `wait=False`: report busy at once when the lane is taken."""
+        if not lane.lock.acquire(timeout=max(0.0, deadline - time.monotonic()) if wait else 0):
             return self._busy()
         try:
-            if self._straggler is not None:
-                self._straggler.join(max(0.0, deadline - time.monotonic()))
-                if self._straggler.is_alive():
+            if lane.straggler is not None:
+                lane.straggler.join(max(0.0, deadline - time.monotonic()) if wait else 0)
+                if lane.straggler.is_alive():
                     return self._busy()
-                self._straggler = None
+                lane.straggler = None
 
             progress = _Progress()
             result: list[PrintOutcome] = []
@@ -173,7 +212,7 @@ class TicketPrinter:
             if result:
                 outcome = result[0]
             else:
-                self._straggler = worker
+                lane.straggler = worker
                 message = f"the printer did not finish within {self.deadline:.1f} s"
                 if progress.status is not None:
                     status = dataclasses.replace(progress.status, error=message, checked_at=_now())
@@ -181,7 +220,7 @@ class TicketPrinter:
                     status = PrinterStatus.unreachable(message)
                 outcome = PrintOutcome(False, status, "timeout")
         finally:
-            self._lock.release()
+            lane.lock.release()
         self._publish(outcome.status)
         return outcome
 

@@ -120,6 +120,28 @@ def test_61xx_more_than_once(channel):
     card.assert_done()
 
 
+class EndlessResponse:
+    """A broken card: every answer says more bytes are waiting."""
+
+    def transmit(self, apdu):
+        return [0x41] * 16, 0x61, 0x10
+
+
+def test_a_card_that_never_stops_saying_61xx_is_given_up():
+    ch = CardChannel(EndlessResponse())
+    with pytest.raises(CardStatusError) as error:
+        ch.get_card_data()
+    assert (error.value.command, error.value.sw) == ("GET RESPONSE", 0x6110)
+    assert ch.apdu_count == 1 + 16
+
+
+def test_sixteen_get_responses_are_still_accepted(channel):
+    script = [("80e400011f", "6110")] + [("00c0000010", "11" * 16 + "6110")] * 15
+    ch, card = channel([*script, ("00c0000010", "22" * 16 + "9000")])
+    assert ch.get_card_data() == bytes([0x11] * 240 + [0x22] * 16)
+    card.assert_done()
+
+
 def test_read_binary_unexpected_status_word(channel):
     ch, card = channel([("00b00000fc", "6986")])
     with pytest.raises(CardStatusError) as error:
@@ -219,6 +241,18 @@ def test_a_card_without_the_eid_files_is_not_an_eid(cards):
     ch = CardChannel(EidApplet(cards["not-eid"]))
     with pytest.raises(NotAnEidCard):
         read_card_files(ch)
+
+
+@pytest.mark.parametrize("sw", ["6b00", "6a87", "6700", "6985", "6d00"])
+def test_a_card_refusing_to_select_the_eid_directories_is_not_an_eid(channel, sw):
+    ch, card = channel([(SELECT_IDENTITY_PATH, sw), (SELECT_MF, sw)])
+    with pytest.raises(NotAnEidCard):
+        read_card_files(ch)
+    card.assert_done()
+    ch, card = channel([(SELECT_IDENTITY_PATH, sw), (SELECT_MF, "9000"), (SELECT_DF01, sw)])
+    with pytest.raises(NotAnEidCard):
+        read_card_files(ch)
+    card.assert_done()
 
 
 def test_other_select_failures_are_not_taken_for_another_kind_of_card(channel):

@@ -7,8 +7,16 @@ from dataclasses import replace
 
 import pytest
 
+from tests.system import wait_until
+
 from hardware.card.eid_applet import EidApplet
-from hardware.card.pcsc_service import PNP_NOTIFICATION, PcscReaderService
+from hardware.card.fake_cards import FakeCard
+from hardware.card.pcsc_service import (
+    MAX_FAULT_DELAY,
+    PNP_NOTIFICATION,
+    PcscReaderService,
+    retry_delay,
+)
 from hardware.card.reader_service import ReaderError, ReaderState
 
 TIMEOUT = 5
@@ -45,16 +53,21 @@ class FakePcsc:
         self._cancelled: set[int] = set()
         self._handles: dict[int, tuple[str, EidApplet]] = {}
         self.pull_after: int | None = None  # the card leaves after this many commands
+        self.swap_after: tuple[int, FakeCard] | None = None  # then another card is in
+        self.hang_after: int | None = None  # later commands block until `unhang` is set
+        self.unhang = threading.Event()
+        self.connect_fault: Exception | None = None  # raised by SCardConnect (a driver bug)
+        self.faults_at: list[float] = []  # when it was raised
         self._sent = 0
 
     # What a test does to the "hardware"
 
-    def _change(self, reader: str | None = None, **changes):
+    def _change(self, reader: str | None = None, events: int = 1, **changes):
         with self._changed:
             for name, value in changes.items():
                 setattr(self, name, value)
             if reader is not None:
-                self._counters[reader] = self._counters.get(reader, 0) + 1
+                self._counters[reader] = self._counters.get(reader, 0) + events
             self._changed.notify_all()
 
     def plug(self, reader):
@@ -73,6 +86,13 @@ class FakePcsc:
     def remove(self, reader):
         self.readers[reader] = None
         self._change(reader)
+
+    def swap(self, reader, card):
+        """Pull the card and insert another between two status waits: a watcher sees
+        present, then present again, with the counter two events further."""
+        self.readers[reader] = EidApplet(card)
+        self._sent = 0
+        self._change(reader, events=2)
 
     def stop_daemon(self):
         self._live.clear()
@@ -138,6 +158,9 @@ class FakePcsc:
                 self._changed.wait(left)  # a blocking call, like pcscd's
 
     def SCardConnect(self, context, reader, share, protocols):
+        if self.connect_fault is not None:
+            self.faults_at.append(time.monotonic())
+            raise self.connect_fault
         with self._changed:
             if reader not in self.readers:
                 return self.SCARD_E_UNKNOWN_READER, 0, 0
@@ -164,6 +187,13 @@ class FakePcsc:
         if self.pull_after is not None and self._sent > self.pull_after:
             self.remove(reader)
             return self.SCARD_E_NOT_TRANSACTED, []
+        if self.swap_after is not None and self._sent > self.swap_after[0]:
+            _, card = self.swap_after
+            self.swap_after = None
+            self.swap(reader, card)
+            return self.SCARD_W_REMOVED_CARD, []
+        if self.hang_after is not None and self._sent > self.hang_after:
+            self.unhang.wait()  # a driver call that SCardCancel cannot interrupt
         return self.SCARD_S_SUCCESS, list(applet.respond(bytes(apdu)))
 
 
@@ -285,3 +315,74 @@ def test_stop_forgets_the_card(pcsc, start_service, cards):
     assert (snapshot.state, snapshot.card) == (ReaderState.NO_READER, None)
     service.start()  # and it can start again
     wait_state(service, ReaderState.READY)
+
+
+def test_a_card_swapped_between_two_waits_is_read(pcsc, start_service, cards):
+    pcsc.plug("ACME Reader 0")
+    pcsc.insert("ACME Reader 0", cards["adult-f-plus"])
+    service = start_service()
+    assert wait_state(service, ReaderState.READY).card.card_type == "F+"
+    pcsc.swap("ACME Reader 0", cards["type-l"])  # the reader never reported "empty"
+    service.wait_for(lambda s: s.state == ReaderState.READY and s.card.card_type == "L", TIMEOUT)
+
+
+def test_a_card_swapped_during_a_read_is_read(pcsc, start_service, cards, caplog):
+    pcsc.plug("ACME Reader 0")
+    service = start_service()
+    wait_state(service, ReaderState.WAITING)
+    pcsc.swap_after = (3, cards["type-l"])
+    with caplog.at_level("INFO", logger="hardware.card.reader_service"):  # every state published
+        pcsc.insert("ACME Reader 0", cards["adult-f-plus"])
+        assert wait_state(service, ReaderState.READY).card.card_type == "L"
+    assert "error" not in caplog.text  # not "could not be read" for the first card meanwhile
+
+
+def _watcher_threads():
+    return {thread for thread in threading.enumerate() if thread.name == "card-reader"}
+
+
+def test_a_watcher_that_outlives_stop_changes_nothing(pcsc, start_service, cards):
+    pcsc.plug("ACME Reader 0")
+    before = _watcher_threads()
+    service = start_service()
+    service.STOP_TIMEOUT = 0.2
+    wait_state(service, ReaderState.WAITING)
+    pcsc.hang_after = 6  # the last command of the read never comes back
+    pcsc.insert("ACME Reader 0", cards["adult-f-plus"])
+    wait_until(lambda: pcsc._sent == 7, what="the read to hang")
+    [stuck] = _watcher_threads() - before
+    service.stop()  # gives up on the stuck thread
+    assert stuck.is_alive()
+    pcsc.remove("ACME Reader 0")
+    service.start()
+    wait_state(service, ReaderState.WAITING)
+    pcsc.unhang.set()  # the old read completes, for a card that has left
+    wait_until(lambda: not stuck.is_alive(), what="the old watcher to end")
+    assert len(_watcher_threads() - before) == 1
+    snapshot = service.snapshot()
+    assert (snapshot.state, snapshot.card) == (ReaderState.WAITING, None)
+
+
+def test_retry_delay_doubles_up_to_a_cap():
+    delays = [retry_delay(n) for n in range(1, 12)]
+    assert delays[:3] == [0.2, 0.4, 0.8]
+    assert all(later >= earlier for earlier, later in zip(delays, delays[1:]))
+    assert delays[-1] == MAX_FAULT_DELAY == 30.0
+
+
+def test_a_persistent_fault_backs_off_and_logs_one_traceback(pcsc, start_service, cards, caplog):
+    pcsc.plug("ACME Reader 0")
+    pcsc.insert("ACME Reader 0", cards["adult-f-plus"])
+    pcsc.connect_fault = RuntimeError("driver bug 1985-03-04")
+    with caplog.at_level("ERROR", logger="hardware.card.pcsc_service"):
+        service = start_service()
+        wait_until(lambda: len(pcsc.faults_at) >= 4, timeout=5, what="four faults")
+        service.stop()
+    faults = pcsc.faults_at
+    gaps = [later - earlier for earlier, later in zip(faults, faults[1:])]
+    assert gaps[1] >= 0.4 * 0.95 and gaps[2] >= 0.8 * 0.95, gaps
+    failures = [m for m in caplog.messages if "card reader thread failed" in m]
+    assert len(failures) >= 3
+    assert "pcsc_service.py" in failures[0] and "\n" in failures[0]  # where it failed, once
+    assert all("\n" not in message for message in failures[1:])
+    assert "1985" not in caplog.text  # the exception's text may hold card data

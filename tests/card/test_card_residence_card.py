@@ -98,7 +98,12 @@ def test_blocked_pin():
     assert parse(data=card_data(0x18, 0)).pin_tries_left == 0
 
 
-@pytest.mark.parametrize("data", [b"", bytes(27), card_data(0x18, 200)])
+def test_a_pin_counter_out_of_range_is_unknown_not_unreadable():
+    assert parse(data=card_data(0x18, 16)).pin_tries_left is None
+    assert parse(data=card_data(0x18, 15)).pin_tries_left == 15
+
+
+@pytest.mark.parametrize("data", [b"", bytes(27)])
 def test_bad_card_data(data):
     with pytest.raises(CardDataError):
         parse(data=data)

@@ -5,7 +5,13 @@ import sys
 
 import pytest
 
-from hardware.printer import PrinterConfigError, TicketPrinter, make_printer, parse_settings
+from hardware.printer import (
+    PrinterConfigError,
+    TicketPrinter,
+    check_settings,
+    make_printer,
+    parse_settings,
+)
 from hardware.printer.escpos_lib import module_available
 
 
@@ -15,6 +21,11 @@ def test_settings_defaults():
     assert (s.paper_width_mm, s.columns, s.code_page, s.cut) == (80, 42, "cp858", "full")
     assert parse_settings({"paper_width_mm": 58}).columns == 32
     assert parse_settings({"paper_width_mm": 80, "columns": 48}).columns == 48
+
+
+def test_network_printers_by_ip_address():
+    assert parse_settings({"kind": "network", "host": "2001:db8::50"}).host == "2001:db8::50"
+    assert parse_settings({"kind": "network", "host": "127.0.0.1"}).host == "127.0.0.1"
 
 
 def test_usb_ids_as_lsusb_prints_them():
@@ -36,6 +47,8 @@ def test_usb_ids_as_lsusb_prints_them():
         ({"deadline": 0}, "positive number"),
         ({"code_page": "cp437"}, "code_page must be"),
         ({"kind": "usb", "vendor_id": "epson", "product_id": 1}, "hexadecimal"),
+        ({"kind": "network", "host": "printer.example"}, "host must be an IP address"),
+        ({"kind": "network", "host": "localhost"}, "host must be an IP address"),
     ],
 )
 def test_settings_errors_name_the_key(raw, message):
@@ -44,15 +57,26 @@ def test_settings_errors_name_the_key(raw, message):
 
 
 @pytest.mark.skipif(module_available("usb"), reason="pyusb is installed here")
-def test_usb_without_pyusb_is_a_clear_error():
-    with pytest.raises(PrinterConfigError, match="pyusb"):
-        make_printer({"kind": "usb", "vendor_id": "04b8", "product_id": "0202"})
+@pytest.mark.parametrize("check", [make_printer, check_settings])
+def test_usb_without_pyusb_is_a_clear_error(check):
+    with pytest.raises(PrinterConfigError, match="kind 'usb' needs the package pyusb"):
+        check({"kind": "usb", "vendor_id": "04b8", "product_id": "0202"})
 
 
 @pytest.mark.skipif(module_available("serial"), reason="pyserial is installed here")
-def test_serial_without_pyserial_is_a_clear_error():
-    with pytest.raises(PrinterConfigError, match="pyserial"):
-        make_printer({"kind": "serial", "device": "/dev/ttyUSB0"})
+@pytest.mark.parametrize("check", [make_printer, check_settings])
+def test_serial_without_pyserial_is_a_clear_error(check):
+    with pytest.raises(PrinterConfigError, match="kind 'serial' needs the package pyserial"):
+        check({"kind": "serial", "device": "/dev/ttyUSB0"})
+
+
+@pytest.mark.parametrize("raw", [
+    {"kind": "network", "host": "192.0.2.50"},
+    {"kind": "file", "path": "/dev/usb/lp0"},
+    {"kind": "simulated"},
+])
+def test_kinds_without_extra_packages_pass_the_check(raw):
+    assert check_settings(raw).kind == raw["kind"]
 
 
 def test_simulated_printer_writes_bytes_html_and_png(tmp_path, make_ticket):
@@ -122,3 +146,10 @@ def test_escpos_import_leaves_logging_and_temp_dirs_alone(tmp_path):
     assert handlers == "0"
     assert pickle_dir == str(tmp_path / "snelbalie-escpos")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snelbalie-escpos"]
+
+
+def test_the_simulated_printer_reports_a_mode_change_at_once(tmp_path):
+    printer = TicketPrinter({"kind": "simulated", "folder": str(tmp_path)})
+    assert printer.check_status().ready
+    printer.printer.mode = "paper_out"  # the demo and the dashboard switch modes at run time
+    assert printer.check_status().paper == "out"

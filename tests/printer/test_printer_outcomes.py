@@ -189,6 +189,7 @@ class BlockingPrinter(Printer):
     def __init__(self, release: threading.Event):
         super().__init__(parse_settings({"kind": "simulated"}))
         self.release = release
+        self.sending = threading.Event()
         self.sent: list[bytes] = []
 
     def connect(self, deadline):
@@ -199,6 +200,7 @@ class BlockingPrinter(Printer):
                 return PrinterStatus.not_reported()
 
             def send(self, job, ticket, deadline):
+                printer.sending.set()
                 printer.release.wait()
                 printer.sent.append(job)
 
@@ -247,6 +249,47 @@ def test_status_check_and_listener(fake_printer, make_ticket):
     printer.print_ticket(make_ticket())
     assert printer.latest_status.cover_open and seen[-1] is printer.latest_status
     assert printer.latest_status.as_dict()["ready"] is False
+
+
+def test_status_checks_answer_from_a_recent_status(fake_printer):
+    printer = TicketPrinter(fake_printer.settings())
+    first = printer.check_status()
+    assert printer.check_status() is first  # a kiosk page and a health poll: one query
+    settle(fake_printer)
+    assert fake_printer.connections == 1
+    fake_printer.mode = "paper_out"
+    assert printer.check_status(max_age=0).paper == "out"
+    assert fake_printer.connections == 2
+
+
+def test_a_ticket_does_not_wait_behind_a_status_check(fake_printer, make_ticket):
+    fake_printer.mode = "silent"
+    printer = TicketPrinter(fake_printer.settings(deadline=2.0))
+    checking = threading.Thread(target=printer.check_status)
+    checking.start()
+    wait_until(lambda: fake_printer.status_queries >= 3, what="the check's status query")
+    fake_printer.mode = "ok"  # the check's query stays unanswered; the ticket's is not
+    started = time.monotonic()
+    outcome = printer.print_ticket(make_ticket())
+    elapsed = time.monotonic() - started
+    checking.join()
+    assert outcome.printed and elapsed < 1.0
+
+
+def test_a_status_check_does_not_wait_for_a_ticket_on_a_device(make_ticket):
+    release = threading.Event()
+    blocking = BlockingPrinter(release)  # a device: one user at a time
+    printer = TicketPrinter(blocking, deadline=5.0)
+    printing = threading.Thread(target=printer.print_ticket, args=(make_ticket(),))
+    printing.start()
+    try:
+        assert blocking.sending.wait(5)
+        started = time.monotonic()
+        printer.check_status()
+        assert time.monotonic() - started < 0.5
+    finally:
+        release.set()
+        printing.join()
 
 
 def test_listener_errors_do_not_break_printing(fake_printer, make_ticket, caplog):
