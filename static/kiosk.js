@@ -54,34 +54,65 @@
     arm();
   }
 
-  // The reader, long-polled: the server answers as soon as its state changes. A screen
-  // with someone's data leaves when the card does.
-  const watchCard = (handle) => {
-    let version = -1;
+  // Set when the screen posts its ticket form: from then on no card watcher may take the
+  // screen elsewhere (a card pulled right after the tap must not hide the ticket).
+  let leaving = false;
+
+  // The reader, long-polled from a known version: the server answers as soon as it changes.
+  const watchCard = (from, handle) => {
+    let version = from;
+    const pause = () => new Promise((r) => setTimeout(r, 1000));
     const once = async () => {
       try {
         const response = await fetch(`${data.cardUrl}?after=${version}`, { cache: "no-store" });
         if (response.ok) {
           const state = await response.json();
+          if (leaving) return;
           version = state.version;
           if (handle(state) === false) return;
         } else {
-          await new Promise((r) => setTimeout(r, 1000));
+          await pause();
         }
-      } catch (e) { await new Promise((r) => setTimeout(r, 1000)); }  // the server restarts
-      once();
+      } catch (e) { await pause(); }  // the server restarts
+      if (!leaving) once();
     };
     once();
   };
-  if (data.needsCard) watchCard((state) => { if (state.state !== "ready") { reset(); return false; } });
 
+  // A screen with someone's data leaves at any change of the reader: card pulled or swapped.
+  if (data.cardVersion) {
+    const shown = Number(data.cardVersion);
+    watchCard(shown, (state) => { if (state.version !== shown) { reset(); return false; } });
+  }
+
+  // Only a card read after the visit was chosen is this citizen's (the one before may have
+  // left theirs); the server says the same, this only saves a round trip.
   if (data.waitCard) {
+    const after = Number(data.cardAfter);
     const message = document.querySelector(".reader-message");
-    watchCard((state) => {
-      if (state.state === "ready") { go(data.waitCard); return false; }
-      const key = state.state === "error" ? state.error : state.state;
+    watchCard(after, (state) => {
+      if (state.version < after) { window.location.reload(); return false; }  // the reader restarted
+      if (state.state === "ready" && state.version > after) { go(data.waitCard); return false; }
+      const key = state.card_is_in && state.version <= after ? "left_card"
+        : state.state === "error" ? state.error : state.state;
       const found = message.getAttribute(`data-msg-${key}`);
       if (found && message.textContent !== found) message.textContent = found;
+    });
+  }
+
+  // Start and ticket screens: a card left in the reader is asked for until it is taken.
+  const takeCard = document.querySelector("[data-take-card]");
+  if (takeCard && !takeCard.hidden) {
+    watchCard(-1, (state) => { if (!state.card_is_in) { takeCard.hidden = true; return false; } });
+  }
+
+  // One tap, one ticket: the button goes dead and the watchers stop while it is issued.
+  const ticketForm = document.querySelector(".confirm-form");
+  if (ticketForm) {
+    ticketForm.addEventListener("submit", (e) => {
+      if (leaving) { e.preventDefault(); return; }
+      leaving = true;
+      ticketForm.querySelector(".take-ticket").disabled = true;
     });
   }
 

@@ -7,8 +7,11 @@ from playwright.sync_api import expect
 from kiosk.demo import demo_pickups_csv
 from kiosk.extensions import office
 from kiosk.pickups import import_pickups
+from hardware.printer.fake_printer import FakeNetworkPrinter
+from tests.citizen.screens import SITE_SERVICE
 from tests.live import axe_violations
 from tests.sites import site_variant
+from tests.system import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -40,9 +43,13 @@ def take_ticket(page, tick_all=True) -> str:
     return page.locator(".ticket-number").inner_text()
 
 
-def issued(app, number):
+def waiting(app):
     with app.app_context():
-        return next(t for t in office.queue.waiting() if t.number == number)
+        return office.queue.waiting()
+
+
+def issued(app, number):
+    return next(t for t in waiting(app) if t.number == number)
 
 
 @pytest.fixture
@@ -148,8 +155,59 @@ def test_pulling_the_card_mid_flow_goes_home_and_forgets(kiosk, reader):
     reader.remove()
     expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))
     expect(kiosk.locator("body")).not_to_contain_text("Testperson")
+    reader.insert("adult-f-plus")  # a remembered flow would take this card to the check screen
     kiosk.goto(kiosk.url.replace("/kiosk/", "/kiosk/check"))
     expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))  # the flow is gone, not just hidden
+
+
+def test_a_card_left_in_the_reader_is_not_used_for_the_next_citizen(kiosk, reader, app):
+    choose(kiosk, "en", "pin_reset")
+    insert(kiosk, reader, "adult-f-plus")
+    take_ticket(kiosk)
+    take_card = kiosk.locator("[data-take-card]")
+    expect(take_card).to_be_visible()
+    accessible(kiosk)
+    kiosk.get_by_role("link", name="Done").tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))
+    expect(take_card).to_be_visible()
+    with kiosk.expect_response(re.compile(r"/kiosk/card\?after=")):  # the identify screen's first look
+        choose(kiosk, "en", "activation")
+    expect(kiosk.locator(".reader-message")).to_contain_text("still a card in the reader")
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify\?visit=activation$"))
+    reader.remove()
+    expect(kiosk.locator(".reader-message")).to_contain_text("Put your card in")
+    insert(kiosk, reader, "type-h")
+    expect(kiosk.locator(".card-line")).to_contain_text("Card type H")
+
+
+def test_the_take_card_notice_goes_when_the_card_is_taken(kiosk, reader):
+    choose(kiosk, "en", "activation")
+    insert(kiosk, reader, "type-h")
+    take_ticket(kiosk)
+    take_card = kiosk.locator("[data-take-card]")
+    expect(take_card).to_have_text("Take your card out of the reader.")
+    reader.remove()
+    expect(take_card).to_be_hidden()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
+
+
+def test_ticks_are_kept_after_a_form_error(kiosk, reader):
+    choose(kiosk, "en", "new_codes")
+    insert(kiosk, reader, "type-h")
+    kiosk.locator(".check-item").first.tap()
+    kiosk.locator('.osk-key[data-char="@"]').tap()
+    kiosk.locator(".take-ticket").tap()
+    expect(kiosk.locator("#contact-error")).to_be_visible()
+    expect(kiosk.locator(".check-item input").first).to_be_checked()
+    expect(kiosk.locator(".check-item input").nth(1)).not_to_be_checked()
+
+
+def test_an_error_page_stays_in_the_kiosk(kiosk, live_server):
+    kiosk.goto(live_server.url + "/kiosk/nowhere?lang=en")
+    expect(kiosk.locator("h1")).to_have_text("This page does not exist")
+    accessible(kiosk)
+    kiosk.get_by_role("link", name="Back to the start").tap()
+    expect(kiosk.locator(".language-choices")).to_be_visible()
 
 
 def test_a_card_that_is_not_a_residence_card_is_explained(kiosk, reader):
@@ -207,10 +265,63 @@ class TestPrinterOutOfPaper:
         choose(kiosk, "en", "pin_reset")
         insert(kiosk, reader, "adult-f-plus")
         number = take_ticket(kiosk)
-        expect(kiosk.locator(".notice.stop")).to_contain_text("printer")
+        expect(kiosk.locator(".print-failed")).to_contain_text("printer")
         expect(kiosk.locator(".ticket-preview img")).to_be_visible()
         accessible(kiosk)
         assert issued(app, number).status == "waiting"
+
+    def test_the_screen_only_ticket_stays_three_minutes(self, kiosk, live_server, reader):
+        kiosk.clock.install()
+        kiosk.goto(live_server.url + "/kiosk/")
+        choose(kiosk, "en", "pin_reset")
+        insert(kiosk, reader, "adult-f-plus")
+        take_ticket(kiosk)
+        kiosk.clock.fast_forward(61_000)  # twice the time a printed ticket stays
+        expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
+        kiosk.clock.fast_forward(120_000)
+        expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))
+
+
+class TestSlowPrinter:
+    @pytest.fixture
+    def app_config(self, app_config, tmp_path):
+        printer = FakeNetworkPrinter(mode="silent").start()  # takes the job, never answers
+        yield {**app_config, "SITE": str(site_variant(tmp_path, ('[printer]\nkind = "simulated"', (
+            f'[printer]\nkind = "network"\nhost = "127.0.0.1"\nport = {printer.port}\n'
+            'timeout = 5\ndeadline = 6'))))}
+        printer.stop()
+
+    def test_a_ticket_being_issued_survives_a_second_tap_and_the_card_pulled(self, kiosk, reader, app):
+        """The printer answers late, so the ticket exists while the screen still waits."""
+        choose(kiosk, "en", "pin_reset")
+        insert(kiosk, reader, "adult-f-plus")
+        posts = []
+        kiosk.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+        box = kiosk.locator(".take-ticket").bounding_box()
+        for _ in range(2):  # a double tap; plain touches, as they do not wait for the next page
+            kiosk.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        wait_until(lambda: waiting(app), timeout=5, what="the ticket issued")
+        with kiosk.expect_response(re.compile(r"/kiosk/card\?after=")):  # the watcher hears the card go
+            reader.remove()
+        expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"), timeout=15_000)
+        expect(kiosk.locator(".ticket-number")).to_have_text("C001")
+        assert len(posts) == 1 and [t.number for t in waiting(app)] == ["C001"]
+
+
+class TestSiteService:
+    @pytest.fixture
+    def app_config(self, app_config, tmp_path):
+        return {**app_config, "SITE": str(site_variant(tmp_path, SITE_SERVICE))}
+
+    def test_a_site_service_needs_no_card(self, kiosk, app):
+        kiosk.locator(".language-choices a[lang=en]").tap()
+        kiosk.locator(".visit-residence_certificate").tap()
+        expect(kiosk).to_have_url(re.compile(r"/kiosk/confirm\?visit=residence_certificate$"))
+        expect(kiosk.locator("h1")).to_have_text("Certificate of residence")
+        expect(kiosk.locator(".check-item")).to_have_count(2)
+        accessible(kiosk)
+        number = take_ticket(kiosk)
+        assert number == "E001" and issued(app, number).checkin["confirmed"] == ["Your passport", "A recent photo"]
 
 
 def test_out_of_service_when_the_reader_is_gone_and_back_by_itself(kiosk, reader):

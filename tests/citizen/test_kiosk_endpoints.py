@@ -7,17 +7,22 @@ from sqlalchemy.engine import make_url
 
 from kiosk import storage
 from kiosk.extensions import office
+from tests.citizen.screens import check_screen, flow_id
 from tests.conftest import bearer
 
 REMOTE = {"REMOTE_ADDR": "192.0.2.10"}
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def test_card_data_only_for_the_kiosk_itself(client, reader, tokens):
+def test_the_reader_state_says_nothing_of_the_card(client, reader, tokens):
     reader.insert("adult-f-plus")
-    mine = client.get("/kiosk/card").get_json()
-    assert mine["state"] == "ready" and mine["card"]["card_type"] == "F+"
-    assert mine["card"]["national_number_masked"].endswith("-***.**")
+    response = client.get("/kiosk/card")
+    mine = response.get_json()
+    assert set(mine) == {"state", "error", "version", "card_is_in"}
+    assert mine["state"] == "ready" and mine["card_is_in"] is True
+    card = reader.snapshot().card
+    for detail in (card.last_name, card.card_number, card.chip_number, card.national_number[:6]):
+        assert detail not in response.get_data(as_text=True)
     assert client.get("/kiosk/card", environ_base=REMOTE).status_code == 403
     assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["desk"])).status_code == 403
     assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["kiosk"])).status_code == 200
@@ -27,7 +32,9 @@ def test_the_reader_states_reach_the_screen(client, reader):
     assert client.get("/kiosk/card").get_json()["state"] == "waiting"
     reader.insert("not-eid")
     assert client.get("/kiosk/card").get_json() | {"version": 0} == {
-        "state": "error", "error": "not_residence_card", "card": None, "version": 0}
+        "state": "error", "error": "not_residence_card", "card_is_in": True, "version": 0}
+    reader.remove()
+    assert client.get("/kiosk/card").get_json()["card_is_in"] is False
     reader.set_reader_present(False)
     assert client.get("/kiosk/card").get_json()["state"] == "no_reader"
     health = client.get("/kiosk/health").get_json()
@@ -71,17 +78,15 @@ def test_out_of_service_while_the_database_is_locked(monkeypatch, app_config, da
     client = app.test_client()
     other = sqlite3.connect(make_url(database_url).database, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
-    reader_of_app = None
     with app.app_context():
         reader_of_app = office.reader
-        reader_of_app.insert("adult-f-plus")
-    client.get("/kiosk/identify?visit=pin_reset")
-    page = client.post("/kiosk/check", data={"confirmed": ["card"]})
+    form = {"confirmed": ["card"], "flow_id": flow_id(check_screen(client, reader_of_app))}
+    page = client.post("/kiosk/check", data=form)
     assert page.status_code == 503 and "out of service" in page.get_data(as_text=True)
     other.execute("COMMIT")
     other.close()
     assert client.get("/kiosk/health").get_json()["in_service"]
-    page = client.post("/kiosk/check", data={"confirmed": ["card"]})
+    page = client.post("/kiosk/check", data=form)  # no ticket yet: the same screen may try again
     assert page.status_code == 302 and page.headers["Location"].endswith("/kiosk/ticket")
     assert re.search(r"C00\d", client.get("/kiosk/ticket").get_data(as_text=True))
     reader_of_app.stop()
@@ -95,9 +100,8 @@ class TestHealth:
 
     def test_health_reports_the_printer_after_a_ticket(self, client, reader):
         assert client.get("/kiosk/health").get_json()["printer"] is None  # nothing printed yet
-        reader.insert("adult-f-plus")
-        client.get("/kiosk/identify?visit=pin_reset")
-        assert client.post("/kiosk/check", data={"confirmed": ["card"]}).status_code == 302
+        form = {"confirmed": ["card"], "flow_id": flow_id(check_screen(client, reader))}
+        assert client.post("/kiosk/check", data=form).status_code == 302
         printer = client.get("/kiosk/health").get_json()["printer"]
         assert printer["ready"] and printer["paper"] == "ok"
 

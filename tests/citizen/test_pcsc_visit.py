@@ -35,3 +35,14 @@ def test_pin_reset_with_a_card_read_through_pcscd(kiosk, reader, virtual_card, a
     assert ticket.checkin["pin_tries_left"] == 0 and ticket.checkin["card"]["type"] == "EU"
     card.remove()
     expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))  # the ticket stays until done or idle
+
+
+def test_the_identify_screen_says_when_the_reader_service_is_down(kiosk, reader, pcscd):
+    kiosk.locator(".language-choices a[lang=en]").tap()
+    kiosk.locator(".visit-activation").tap()
+    message = kiosk.locator(".reader-message")
+    expect(message).to_contain_text("Put your card in")
+    pcscd.stop()
+    expect(message).to_have_text("The card reader is not working. Please ask at the counter.", timeout=10_000)
+    pcscd.start()
+    expect(message).to_contain_text("Put your card in", timeout=10_000)
