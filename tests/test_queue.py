@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
 
 from kiosk.queue import (
     InvalidTransition, OfficeClosed, QueueEngine, ServiceDisabled, TicketNotFound, UnknownCounter,
@@ -301,3 +302,13 @@ def test_version_moves_when_an_earlier_event_commits_late(queue):
         before = queue.version()
         first.commit()
     assert queue.version() > before
+
+
+def test_the_first_ticket_of_a_day_is_issued_even_if_closing_yesterday_fails(queue, monkeypatch, caplog):
+    def database_away():
+        raise OperationalError("UPDATE tickets", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(queue, "close_past_days", database_away)
+    ticket, place = queue.issue("pickup", language="nl")  # A001: the day's first
+    assert ticket.number == "A001" and place.position == 1
+    assert "could not close past days (OperationalError)" in caplog.text

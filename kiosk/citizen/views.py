@@ -16,10 +16,9 @@ from werkzeug.exceptions import HTTPException
 from hardware.card import ReaderError, ReaderState
 
 from .. import code_requests, pickups
-from ..auth import is_loopback, require
+from ..auth import from_this_pc, require
 from ..errors import is_database_down, respond, wants_json
 from ..extensions import csrf, office
-from ..housekeeping import close_day_once
 from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
 from ..printing import preview_html, print_ticket
 from ..queue import QueueError
@@ -423,7 +422,6 @@ def issue_ticket(visit_id: str, checkin: dict, national_number: str | None, cont
 
 
 def issue_and_print(visit_id, checkin, national_number, contact) -> Issued | Refused:
-    close_day_once(office)
     try:
         ticket, place = office.queue.issue(visit_id, language=language(), checkin=checkin)
     except QueueError as exc:
@@ -537,7 +535,7 @@ def health():
 # --- the simulated reader, for demos and development --------------------------------------
 
 def simulated_reader():
-    if office.site.reader["kind"] != "simulated" or not is_loopback(request.remote_addr):
+    if office.site.reader["kind"] != "simulated" or not from_this_pc():
         abort(404)
     return office.reader
 

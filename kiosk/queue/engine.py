@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy import (
     BigInteger, Connection, Engine, and_, bindparam, cast, func, insert, null, or_, select, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
 from kiosk.storage import for_reading, writing
@@ -31,6 +33,8 @@ from .errors import (
     UnknownService,
 )
 from .rules import QueueRules
+
+log = logging.getLogger(__name__)
 
 WAITING, CALLED, SERVING, DONE = "waiting", "called", "serving", "done"
 NO_SHOW, PARKED, CANCELLED, EXPIRED = "no_show", "parked", "cancelled", "expired"
@@ -220,7 +224,10 @@ class QueueEngine:
                 day=day, service=service, priority=ticket.priority)).scalar_one()
             place = Place(position, self._estimate(conn, service, position))
         if seq == 1:  # first ticket of the day for this letter: close what yesterday left open
-            self.close_past_days()
+            try:
+                self.close_past_days()
+            except DBAPIError as exc:  # the ticket is issued: it must reach the citizen regardless
+                log.warning("could not close past days (%s); housekeeping does it later", type(exc).__name__)
         return ticket, place
 
     def _next_number(self, conn: Connection, day: dt.date, letter: str) -> int:
