@@ -177,3 +177,20 @@ def test_openapi_describes_every_api_route(app, client):
                 continue
             path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
             assert (path, method.lower()) in described, path
+
+
+def test_a_second_call_next_for_the_same_ticket_does_not_finish_the_next_citizen(client, tokens):
+    # Two desks (or a double tap) on counter 1, both showing A001.
+    first, second = (issue(client).get_json() for _ in range(2))
+    desk = bearer(tokens["desk"])
+    assert client.post("/api/counters/1/call-next", json={"current": None}, headers=desk).get_json()["id"] == first["id"]
+    called = client.post("/api/counters/1/call-next", json={"current": first["id"]}, headers=desk)
+    assert called.get_json()["id"] == second["id"]
+    again = client.post("/api/counters/1/call-next", json={"current": first["id"]}, headers=desk)
+    assert_error(again, 409)
+    assert "another ticket" in again.get_json()["message"]
+    with client.application.app_context():
+        queue = client.application.extensions["office"]["queue"]
+        assert queue.ticket(second["id"]).status == "called"  # not finished before they arrived
+    assert_error(client.post("/api/counters/1/call-next", json={"current": "A001"}, headers=desk), 400)
+    assert_error(client.post("/api/counters/1/call-next", json={"current": True}, headers=desk), 400)

@@ -72,7 +72,13 @@ def openapi_document(self_url: str) -> dict:
         "/api/counters/{counter}/call-next": _counter(
             "Call the next ticket for this counter (finishes the one still at the counter)",
             {"200": {"description": "The called ticket", "content": ticket_ref},
-             "204": {"description": "Nobody waits for this counter's services"}}),
+             "204": {"description": "Nobody waits for this counter's services"},
+             "409": {"description": "The counter holds another ticket than 'current'",
+                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+            {"type": "object", "properties": {"current": {
+                "type": ["integer", "null"],
+                "description": "The ticket the desk shows at this counter (null: none); when given "
+                               "and the counter holds another, nothing is called"}}}),
         "/api/counters/{counter}/open": _counter(
             "Open the counter for some services (default: all it may serve)",
             {"200": {"description": "Opened"}},

@@ -89,7 +89,12 @@ def queue_overview():
 @bp.post("/counters/<int:counter>/call-next")
 @require(*DESK_ROLES)
 def call_next(counter: int):
-    ticket = office.queue.call_next(counter)
+    # {"current": id | null}, optional: the ticket the desk shows at this counter.
+    body = json_body() if request.get_data() else {}
+    current = body.get("current", ...)  # absent: whatever is at the counter is finished
+    if current not in (..., None) and type(current) is not int:
+        abort(400, description="'current' must be the id of the ticket at the counter, or null.")
+    ticket = office.queue.call_next(counter, current=current)
     if ticket is None:
         return "", 204
     return jsonify(ticket_json(ticket, with_checkin=True))

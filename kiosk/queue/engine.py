@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import fmean
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import (
@@ -235,8 +236,13 @@ class QueueEngine:
 
     # --- calling -------------------------------------------------------------------------
 
-    def call_next(self, counter: int) -> Ticket | None:
+    def call_next(self, counter: int, *, current: int | None | EllipsisType = ...) -> Ticket | None:
         """Call the next ticket for `counter`, finishing the one still at that counter.
+
+        `current` is the ticket the caller believes is at the counter (None: nobody). When
+        given and the counter holds another, nothing changes and InvalidTransition says so:
+        a second tap or a second desk on the same counter must not finish the citizen just
+        called before they arrive.
 
         Priority first, then the longest waiting across every service the counter serves,
         so no service starves.
@@ -245,8 +251,12 @@ class QueueEngine:
         day = self.rules.business_day(now)
         with writing(self.engine) as conn:
             served, opened = self._open_counter(conn, counter, None, now, only_if_closed=True)
+            finished = conn.execute(_FINISH_AT_COUNTER, dict(at_counter=counter, now=now)).all()
+            if current is not ... and [row.id for row in finished] != ([] if current is None else [current]):
+                raise InvalidTransition(  # raised inside the transaction: the finish is undone
+                    f"Counter {counter} has another ticket than you think: look at the counter again.")
             events = [dict(ticket_id=row.id, at=now, kind="finished", service=row.service, counter=counter)
-                      for row in conn.execute(_FINISH_AT_COUNTER, dict(at_counter=counter, now=now))]
+                      for row in finished]
             row = conn.execute(
                 _CALL_NEXT, dict(today=day, services=list(served), to_counter=counter, now=now)).first()
             if row is not None:
