@@ -9,8 +9,6 @@ from typing import Any
 
 from hardware.card import format_national_number, is_valid_national_number, mask_national_number
 
-VISITS = ("pickup", "activation", "pin_reset", "new_codes")
-
 
 def mask_name(value: str) -> str:
     """'Testperson, Jan' → 'T***, J***': each word keeps its first letter."""
@@ -24,6 +22,10 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _texts(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 def _table(value: Any, *keys: str) -> dict | None:
     if not isinstance(value, dict):
         return None
@@ -32,22 +34,24 @@ def _table(value: Any, *keys: str) -> dict | None:
 
 
 def clerk_view(checkin: dict | None) -> dict:
-    """The check-in for the desk screen: name and national number masked."""
+    """The check-in for the desk screen: name and national number masked. The visit is any
+    service id, a site's own too; notes and checklist items stay codes (older check-ins
+    hold the citizen's texts instead) for the desk to put in the clerk's language."""
     checkin = checkin if isinstance(checkin, dict) else {}
     name, national_number = _text(checkin.get("name")), _text(checkin.get("national_number"))
-    confirmed = checkin.get("confirmed")
     tries = checkin.get("pin_tries_left")
     age = checkin.get("age")
     return {
-        "visit": checkin.get("visit") if checkin.get("visit") in VISITS else None,
+        "visit": _text(checkin.get("visit")),
         "card": _table(checkin.get("card"), "type", "expired"),
         "lost_card": checkin.get("lost_card") is True,
         "name": mask_name(name) if name else None,
         "national_number": mask_national_number(national_number) if national_number else None,
         "age": age if isinstance(age, int) and not isinstance(age, bool) else None,
         "pin_tries_left": tries if isinstance(tries, int) and not isinstance(tries, bool) else None,
-        "confirmed": [item for item in confirmed if isinstance(item, str)]
-                     if isinstance(confirmed, list) else [],
+        "notes": _texts(checkin.get("notes")),
+        "confirmed": _texts(checkin.get("confirmed")),
+        "missing": _texts(checkin.get("missing")),
         "pickup": _table(checkin.get("pickup"), "storage", "card_number"),
         "code_request": _table(checkin.get("code_request"), "id", "contact"),
     }

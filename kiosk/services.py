@@ -1,11 +1,15 @@
-"""What each visit is called and what to bring, in the citizen's language.
+"""What each visit is called and what to bring, in a given language: the citizen's at
+the kiosk, the clerk's at the desk.
 
 The four visits of the fast counter have built-in, translated texts; a site profile may
 override them per language (`name`, `bring` of a service).
 """
 from __future__ import annotations
 
-from flask_babel import force_locale, format_currency
+import re
+from collections.abc import Iterable
+
+from flask_babel import force_locale, format_currency, gettext
 from flask_babel import lazy_gettext as _l
 
 from .site import Service
@@ -23,6 +27,17 @@ BRING = {
     "pin_reset": (_l("Your residence card"), _l("Your PUK code")),
     "new_codes": (_l("Your residence card"), _l("The fee, preferably paid by card (Bancontact)")),
 }
+# The checklist items of the rules (kiosk.citizen.eligibility), by code; "fee" names the
+# service's own fee, and "site_<n>" is the n-th line of the site's `bring` list.
+CHECKLIST = {
+    "current_card": _l("Your current residence card"),
+    "police_certificate": _l("The police certificate of loss or theft"),
+    "code_letter": _l("The letter with your PIN and PUK codes"),
+    "card": _l("Your residence card"),
+    "pin_or_puk": _l("Your PIN code, or your PUK code"),
+    "puk": _l("Your PUK code"),
+}
+SITE_ITEM = re.compile(r"site_(\d+)")
 
 
 def service_name(service: Service, language: str) -> str:
@@ -40,6 +55,29 @@ def service_bring(service: Service, language: str) -> list[str]:
         return list(service.bring[language])
     with force_locale(language):
         return [str(item) for item in BRING.get(service.id, ())]
+
+
+def site_items(service: Service, language: str) -> list[str]:
+    """The codes of the site's own `bring` lines in this language."""
+    return [f"site_{n}" for n in range(len(service.bring.get(language, ())))]
+
+
+def checklist_text(service: Service, code: str, language: str, fallbacks: Iterable[str] = ()) -> str:
+    """A checklist item in `language`. A site line that language lacks comes from the first
+    of `fallbacks` that has it. Any other value is shown as it is: check-ins stored before
+    they held codes hold the citizen's texts."""
+    if code == "fee":
+        with force_locale(language):
+            return gettext("The fee: %(fee)s (Bancontact preferred)", fee=fee_text(service, language))
+    if code in CHECKLIST:
+        with force_locale(language):
+            return str(CHECKLIST[code])
+    if site := SITE_ITEM.fullmatch(code):
+        for lang in (language, *fallbacks):
+            lines = service.bring.get(lang, ())
+            if int(site[1]) < len(lines):
+                return lines[int(site[1])]
+    return code
 
 
 def fee_text(service: Service, language: str) -> str:

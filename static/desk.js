@@ -154,7 +154,8 @@ function renderCurrent() {
   $("#current-language").lang = current.language;
 
   const c = current.checkin;
-  setField("visit", c.visit ? settings.serviceNames[c.visit] ?? c.visit : texts.unchecked);
+  setField("notes", c.notes);
+  setField("visit", c.visit_name ?? texts.unchecked);
   setField("pickup", c.pickup ? [c.pickup.storage, c.pickup.card_number &&
     fill(texts.cardNumber, { number: c.pickup.card_number })].filter(Boolean).join(" — ") : null);
   setField("card", c.card ? `${c.card.type ?? ""} (${c.card.expired ? texts.expired : texts.valid})` : null);
@@ -164,6 +165,7 @@ function renderCurrent() {
   setField("age", c.age === null ? null : fill(texts.ageYears, { age: c.age }));
   setField("pin_tries_left", c.pin_tries_left === null ? null : fill(texts.triesLeft, { count: c.pin_tries_left }));
   setField("confirmed", c.confirmed);
+  setField("missing", c.missing);
   setField("code_request", c.code_request ? fill(texts.codeRequest, c.code_request) : null);
   $('[data-action="disclose"]').hidden = revealed !== null || !(c.name || c.national_number);
 }

@@ -22,7 +22,7 @@ from ..extensions import csrf, office
 from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
 from ..printing import preview_html, print_ticket
 from ..queue import QueueError
-from ..services import fee_text, service_bring, service_name
+from ..services import checklist_text, fee_text, service_name, site_items
 from . import bp
 from .eligibility import assess
 from .forms import ConfirmForm, NationalNumberForm
@@ -319,8 +319,8 @@ def check():
         return go_home()
     assessment, card, national_number = found
     lang = language()
-    checklist = checklist_texts(assessment, service, lang)
-    form = screen_form(checklist)
+    checklist = checklist_items(assessment, service, lang)
+    form = screen_form(checklist_choices(service, checklist, lang))
     if assessment.may_take_ticket and form.validate_on_submit():
         chosen = set(form.confirmed.data or ())
         checkin = {
@@ -332,8 +332,8 @@ def check():
             "age": assessment.age,
             "pin_tries_left": assessment.pin_tries_left,
             "notes": list(assessment.notes),
-            "confirmed": [text for code, text in checklist if code in chosen],
-            "missing": [text for code, text in checklist if code not in chosen],
+            "confirmed": [code for code in checklist if code in chosen],
+            "missing": [code for code in checklist if code not in chosen],
             "pickup": {"storage": assessment.pickup.storage, "card_number": assessment.pickup.card_number}
             if assessment.pickup else None,
         }
@@ -345,27 +345,18 @@ def check():
     )
 
 
-def checklist_texts(assessment, service, lang) -> list[tuple[str, str]]:
-    """What to have at the counter, to tick. The rules' items come first and always: they
-    fit this person (police certificate when the card is lost; the site's own fee). A
-    site's `bring` texts are written for the usual case, so they are added after them,
-    never instead: a site list can no longer hide the certificate or the fee."""
-    texts = {
-        "current_card": _("Your current residence card"),
-        "police_certificate": _("The police certificate of loss or theft"),
-        "code_letter": _("The letter with your PIN and PUK codes"),
-        "card": _("Your residence card"),
-        "pin_or_puk": _("Your PIN code, or your PUK code"),
-        "puk": _("Your PUK code"),
-        "fee": _("The fee: %(fee)s (Bancontact preferred)", fee=fee_text(service, lang)),
-    }
-    checklist = [(code, texts[code]) for code in assessment.checklist]
-    return checklist + site_bring(service, lang)
+def checklist_items(assessment, service, lang) -> list[str]:
+    """What to have at the counter, to tick, as codes: the desk shows them in the clerk's
+    language. The rules' items come first and always: they fit this person (police
+    certificate when the card is lost; the site's own fee). A site's `bring` texts are
+    written for the usual case, so they are added after them, never instead: a site list
+    can no longer hide the certificate or the fee."""
+    return [*assessment.checklist, *site_items(service, lang)]
 
 
-def site_bring(service, lang) -> list[tuple[str, str]]:
-    """The site's own `bring` texts in this language, as checklist items."""
-    return [(f"site_{i}", text) for i, text in enumerate(service.bring.get(lang, ()))]
+def checklist_choices(service, checklist, lang) -> list[tuple[str, str]]:
+    """The items to tick: each code with its text in the citizen's language."""
+    return [(code, checklist_text(service, code, lang)) for code in checklist]
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
@@ -382,15 +373,15 @@ def confirm():
     if service.id in CHECKED_VISITS:
         return redirect(url_for("citizen.identify"))
     lang = language()
-    checklist = [(f"site_{i}", text) for i, text in enumerate(service_bring(service, lang))]
-    form = screen_form(checklist)
+    checklist = site_items(service, lang)
+    form = screen_form(checklist_choices(service, checklist, lang))
     if form.validate_on_submit():
         chosen = set(form.confirmed.data or ())
         checkin = {
             "visit": service.id, "card": None, "lost_card": False, "name": None, "national_number": None,
             "notes": [], "pickup": None,
-            "confirmed": [text for code, text in checklist if code in chosen],
-            "missing": [text for code, text in checklist if code not in chosen],
+            "confirmed": [code for code in checklist if code in chosen],
+            "missing": [code for code in checklist if code not in chosen],
         }
         return issue_ticket(service.id, checkin, None, "")
     return render_template("citizen/confirm.html", form=form, service_title=service_name(service, lang),

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import abort, jsonify, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import insert
 
@@ -16,12 +18,26 @@ from ..printing import print_ticket
 from ..queue import CounterState, Ticket
 from ..queue.engine import AT_COUNTER
 from ..schema import disclosures
+from ..services import checklist_text
 from ..storage import writing
 from . import bp
 from ..checkin import clerk_view, identity
 
 STAFF_ROLES = ("clerk", "supervisor")  # people at a desk; `desk` tokens are for machines
 WAITING_SHOWN = 12  # numbers listed per service; the count covers all
+# The kiosk's notes (kiosk.citizen.eligibility, kiosk.citizen.views) as what the clerk
+# has to know or do; a note not listed here is shown as its code.
+NOTES = {
+    "minor_authentication_only": _l("Under 18: only the authentication certificate"),
+    "expired": _l("Card expired: its certificates cannot be activated"),
+    "pin_blocked": _l("PIN blocked"),
+    "pin_not_blocked": _l("PIN not blocked: try it with the citizen first"),
+    "pin_tries_unknown": _l("PIN state unknown: check whether it is blocked"),
+    "fee_and_delay": _l("Collect the fee; the new codes take about two weeks"),
+    "expires_before_codes": _l("The card expires before the new codes arrive"),
+    "not_in_register": _l("Not found in the pickup register: look for the new card"),
+    "code_request_not_recorded": _l("The code request was not recorded: record it by hand"),
+}
 
 
 def _known_counter(counter: int) -> None:
@@ -64,7 +80,6 @@ def counter_page(counter: int):
         "deskTickets": url_for("desk.counter_page", counter=counter) + "tickets",
         "loginUrl": url_for("accounts.login"),
         "texts": desk_texts(),
-        "serviceNames": {s: service_label(s) for s in office.site.services},
     }
     return render_template(
         "desk/counter.html", counter=counter, counter_name=counter_name(counter), settings=settings,
@@ -114,7 +129,7 @@ def state(counter: int):
             "service_name": service_label(current.service), "status": current.status,
             "language": current.language,
             "language_name": LANGUAGE_NAMES.get(current.language, current.language),
-            "checkin": clerk_view(current.checkin),
+            "checkin": clerk_checkin(current),
         },
         waiting=[{
             "service": service, "name": service_label(service), "served": service in known.services,
@@ -129,6 +144,27 @@ def state(counter: int):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def clerk_checkin(ticket: Ticket) -> dict:
+    """The ticket's check-in, masked (kiosk.checkin), in the clerk's language whatever the
+    citizen's: the visit's name, the notes and checklist as texts. A site line the clerk's
+    language lacks comes from the office's main language, else from the citizen's."""
+    view = clerk_view(ticket.checkin)
+    lang = str(get_locale())
+    service = office.site.services.get(view["visit"])
+    fallbacks = (office.site.default_language, ticket.language)
+
+    def item(code: str) -> str:  # a service the site dropped: its items as stored
+        return checklist_text(service, code, lang, fallbacks) if service else code
+
+    return {
+        **view,
+        "visit_name": service_label(view["visit"]) if view["visit"] else None,
+        "notes": [str(NOTES.get(note, note)) for note in view["notes"]],
+        "confirmed": [item(code) for code in view["confirmed"]],
+        "missing": [item(code) for code in view["missing"]],
+    }
 
 
 @bp.post("/<int:counter>/tickets/<int:ticket_id>/disclose")

@@ -287,7 +287,7 @@ class TestSiteProfile:
         assert response.headers["Location"].endswith("/kiosk/ticket")
         [ticket] = waiting(app)
         assert (ticket.number, ticket.service) == ("E001", "residence_certificate")
-        assert ticket.checkin["confirmed"] == ["Your passport"] and ticket.checkin["missing"] == ["A recent photo"]
+        assert ticket.checkin["confirmed"] == ["site_0"] and ticket.checkin["missing"] == ["site_1"]
         again = client.post("/kiosk/confirm", data={"flow_id": flow_id(page), "confirmed": ["site_0"]})
         assert again.headers["Location"].endswith("/kiosk/ticket") and len(waiting(app)) == 1
 

@@ -8,16 +8,26 @@ import pytest
 
 from kiosk.accounts.users import create_user
 from kiosk.extensions import office
+from tests.citizen.screens import SITE_SERVICE
 
 PASSWORD = "correct horse battery"
 NAME, NATIONAL_NUMBER = "Testperson, Jan", "85073003328"
 CHECKIN = {
     "visit": "pickup", "card": {"type": "F+", "expired": False}, "lost_card": False,
     "name": NAME, "national_number": NATIONAL_NUMBER, "age": 41, "pin_tries_left": 3,
-    "confirmed": ["Your current residence card", "The letter with your PIN and PUK codes"],
+    "notes": [], "confirmed": ["current_card", "code_letter"], "missing": [],
     "pickup": {"storage": "Kast B, lade 3", "card_number": "B123456789"},
     "code_request": None,
 }
+# Site profile changes (tests.sites.site_variant): the site's own service, its list in
+# English and (its first line only) in Dutch, served at counter 1.
+SITE_SERVICE_AT_COUNTER_1 = (
+    SITE_SERVICE,
+    ('bring = { en = ["Your passport", "A recent photo"] }',
+     'bring = { en = ["Your passport", "A recent photo"], nl = ["Je paspoort"] }'),
+    ('services = ["pickup", "activation", "pin_reset", "new_codes"]',
+     'services = ["pickup", "activation", "pin_reset", "new_codes", "residence_certificate"]'),
+)
 # Strings that must never reach a public screen: the name, its parts, the national number
 # written any way.
 PERSONAL = ("Testperson", NATIONAL_NUMBER, "85.07.30", "033.28", "B123456789")

@@ -6,8 +6,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
 from kiosk.schema import disclosures, tickets
-from tests.desk.conftest import NAME, PASSWORD, PERSONAL, issue, token_of
+from tests.desk.conftest import CHECKIN, NAME, PASSWORD, PERSONAL, SITE_SERVICE_AT_COUNTER_1, issue, token_of
 from tests.live import axe_violations
+from tests.sites import site_variant
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -137,6 +138,39 @@ def test_two_desks_and_a_board(app, live_server, screen, staff, clock):
     expect(board.locator("#waiting [data-service=activation] .count")).to_have_text("1")
     expect(board.locator("#waiting [data-service=pin_reset] .count")).to_have_text("1")
     expect(board.locator("#waiting [data-service=pickup] .count")).to_have_text("0")
+
+
+class TestCheckinAtTheDesk:
+    @pytest.fixture
+    def app_config(self, app_config, tmp_path):
+        return {**app_config, "SITE": str(site_variant(tmp_path, *SITE_SERVICE_AT_COUNTER_1))}
+
+    def test_notes_come_first_and_a_site_service_shows_by_name(self, app, screen, staff):
+        issue(app, "residence_certificate", {"visit": "residence_certificate", "confirmed": ["site_0"],
+                                             "missing": ["site_1"]}, language="en")
+        issue(app, "new_codes", {**CHECKIN, "visit": "new_codes", "pickup": None,
+                                 "notes": ["fee_and_delay", "code_request_not_recorded"],
+                                 "confirmed": ["card"], "missing": ["fee"]}, language="ar")
+        desk = open_desk(screen, "clerk", 1)
+        checkin = desk.locator("#checkin")
+        desk.keyboard.press("n")
+        expect(desk.locator("#current-number")).to_have_text("E001")
+        expect(checkin.locator('[data-field="visit"] dd')).to_have_text("Certificate of residence")
+        expect(checkin.locator('[data-field="notes"]')).to_be_hidden()
+        expect(checkin.locator('[data-field="confirmed"] li')).to_have_text(["Your passport"])
+        expect(checkin.locator('[data-field="missing"] li')).to_have_text(["A recent photo"])
+
+        desk.keyboard.press("f")
+        expect(desk.locator("#current-empty")).to_be_visible()
+        desk.keyboard.press("n")
+        expect(desk.locator("#current-number")).to_have_text("D001")
+        expect(checkin.locator("dl > div:visible").first).to_have_attribute("data-field", "notes")
+        expect(checkin.locator('[data-field="notes"] li')).to_have_text([
+            "Collect the fee; the new codes take about two weeks",
+            "The code request was not recorded: record it by hand"])
+        expect(checkin.locator('[data-field="visit"] dd')).to_have_text("New PIN and PUK codes")
+        expect(checkin.locator('[data-field="missing"] li')).to_have_text(["The fee: €5.00 (Bancontact preferred)"])
+        assert axe_violations(desk) == []
 
 
 def test_the_status_page_follows_its_ticket(app, screen, tokens):

@@ -5,7 +5,10 @@ from sqlalchemy import select
 from kiosk.checkin import clerk_view, mask_name, mask_national_number
 from kiosk.schema import disclosures
 from tests.conftest import bearer
-from tests.desk.conftest import CHECKIN, NAME, NATIONAL_NUMBER, PERSONAL, SignedIn, form_csrf, issue
+from tests.desk.conftest import (
+    CHECKIN, NAME, NATIONAL_NUMBER, PERSONAL, SITE_SERVICE_AT_COUNTER_1, SignedIn, form_csrf, issue,
+)
+from tests.sites import site_variant
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -26,12 +29,14 @@ def test_names_keep_only_initials(value, masked):
 
 
 def test_clerk_view_drops_what_it_does_not_expect():
-    view = clerk_view({"visit": "passport", "name": 42, "confirmed": ["card", 3], "card": "F+",
-                       "age": True, "pickup": {"storage": "Kast A", "extra": {"x": 1}}})
+    view = clerk_view({"visit": 7, "name": 42, "confirmed": ["card", 3], "notes": "pin_blocked",
+                       "missing": [None, "puk"], "card": "F+", "age": True,
+                       "pickup": {"storage": "Kast A", "extra": {"x": 1}}})
     assert view["visit"] is None and view["name"] is None and view["card"] is None
-    assert view["confirmed"] == ["card"] and view["age"] is None
-    assert view["pickup"] == {"storage": "Kast A"}
+    assert view["confirmed"] == ["card"] and view["missing"] == ["puk"] and view["notes"] == []
+    assert view["age"] is None and view["pickup"] == {"storage": "Kast A"}
     assert clerk_view(None)["confirmed"] == []
+    assert clerk_view({"visit": "residence_certificate"})["visit"] == "residence_certificate"
 
 
 @sqlite_only
@@ -62,7 +67,8 @@ def test_the_desk_sees_who_waits_and_the_called_ticket_masked(app, clerk, clock)
     checkin = current["checkin"]
     assert checkin["name"] == "T***, J***" and checkin["national_number"] == "85.07.30-***.**"
     assert checkin["pickup"] == {"storage": "Kast B, lade 3", "card_number": "B123456789"}
-    assert checkin["confirmed"] == CHECKIN["confirmed"]
+    assert checkin["visit_name"] == "Pick up your new residence card" and checkin["notes"] == []
+    assert checkin["confirmed"] == ["Your current residence card", "The letter with your PIN and PUK codes"]
     assert checkin["card"] == {"type": "F+", "expired": False}
     text = clerk.get("/desk/2/state").get_data(as_text=True)
     assert NATIONAL_NUMBER not in text and "Testperson" not in text
@@ -76,6 +82,100 @@ def test_the_desk_sees_who_waits_and_the_called_ticket_masked(app, clerk, clock)
     assert code_request["number"] == "D001"
     assert clerk.get("/desk/3/state").get_json()["current"]["checkin"]["code_request"] == {
         "id": 12, "contact": "e-mail"}
+
+
+def clerk_in(client, accept_language: str) -> SignedIn:
+    """A clerk whose browser asks for this language: staff pages follow it."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept_language
+    return SignedIn(client, "clerk")
+
+
+def called_checkin(clerk, counter: int) -> dict:
+    clerk.post(f"/api/counters/{counter}/call-next")
+    return clerk.get(f"/desk/{counter}/state").get_json()["current"]["checkin"]
+
+
+@sqlite_only
+@pytest.mark.parametrize("accept_language, expected", [
+    ("nl-BE,nl;q=0.9", {
+        "visit_name": "Nieuwe PIN- en PUK-code",
+        "notes": ["Laat de kostprijs betalen; de nieuwe codes komen na ongeveer twee weken",
+                  "De aanvraag van codes is niet geregistreerd: registreer ze manueel"],
+        "confirmed": ["Je verblijfskaart"], "missing": "De kostprijs: "}),
+    ("fr-BE,fr;q=0.9", {
+        "visit_name": "Nouveaux codes PIN et PUK",
+        "notes": ["Encaisser le montant\u00a0; les nouveaux codes arrivent dans deux semaines environ",
+                  "La demande de codes n'a pas été enregistrée\u00a0: enregistrez-la à la main"],
+        "confirmed": ["Votre carte de séjour"], "missing": "Le montant\u00a0: "}),
+])
+def test_the_clerk_reads_an_arabic_citizens_checkin_in_their_own_language(
+        app, client, staff, accept_language, expected):
+    issue(app, "new_codes", {**CHECKIN, "visit": "new_codes", "pickup": None,
+                             "notes": ["fee_and_delay", "code_request_not_recorded"],
+                             "confirmed": ["card"], "missing": ["fee"]}, language="ar")
+    checkin = called_checkin(clerk_in(client, accept_language), 3)
+    assert {key: checkin[key] for key in ("visit_name", "notes", "confirmed")} == {
+        key: expected[key] for key in ("visit_name", "notes", "confirmed")}
+    [fee] = checkin["missing"]
+    assert fee.startswith(expected["missing"]) and "5,00" in fee
+    assert checkin["name"] == "T***, J***" and checkin["national_number"] == "85.07.30-***.**"
+
+
+@sqlite_only
+def test_every_note_reaches_the_desk_as_what_to_do(app, clerk):
+    notes = ["pin_blocked", "minor_authentication_only", "pin_not_blocked", "pin_tries_unknown", "expired",
+             "expires_before_codes", "not_in_register", "code_request_not_recorded", "a_newer_note"]
+    issue(app, "pin_reset", {**CHECKIN, "visit": "pin_reset", "pickup": None, "notes": notes})
+    assert called_checkin(clerk, 1)["notes"] == [
+        "PIN blocked", "Under 18: only the authentication certificate",
+        "PIN not blocked: try it with the citizen first", "PIN state unknown: check whether it is blocked",
+        "Card expired: its certificates cannot be activated", "The card expires before the new codes arrive",
+        "Not found in the pickup register: look for the new card",
+        "The code request was not recorded: record it by hand",
+        "a_newer_note",  # from a newer kiosk: shown rather than hidden
+    ]
+
+
+@sqlite_only
+def test_a_check_in_stored_as_texts_still_shows_as_it_is(app, client, staff):
+    issue(app, "pickup", {**CHECKIN, "confirmed": ["Je huidige verblijfskaart"],
+                          "missing": ["Your PUK code"], "notes": None})
+    checkin = called_checkin(clerk_in(client, "fr"), 1)
+    assert checkin["confirmed"] == ["Je huidige verblijfskaart"] and checkin["missing"] == ["Your PUK code"]
+    assert checkin["notes"] == [] and checkin["visit_name"] == "Retirer votre nouvelle carte de séjour"
+
+
+@sqlite_only
+def test_a_check_in_without_a_visit_shows_none(app, clerk):
+    issue(app, "pickup", {"card": None})
+    checkin = called_checkin(clerk, 1)
+    assert checkin["visit_name"] is None and checkin["confirmed"] == checkin["notes"] == []
+
+
+@sqlite_only
+class TestSiteService:
+    @pytest.fixture
+    def app_config(self, app_config, tmp_path):
+        return {**app_config, "SITE": str(site_variant(tmp_path, *SITE_SERVICE_AT_COUNTER_1))}
+
+    @pytest.mark.parametrize("accept_language, name, confirmed", [
+        ("nl", "Attest van woonst", "Je paspoort"),
+        ("en", "Certificate of residence", "Your passport"),
+        ("de", "Certificate of residence", "Je paspoort"),  # no German list: the office's main language
+    ])
+    def test_the_desk_names_the_service_and_its_list_in_the_clerks_language(
+            self, app, client, staff, accept_language, name, confirmed):
+        issue(app, "residence_certificate", {"visit": "residence_certificate", "notes": [],
+                                             "confirmed": ["site_0"], "missing": []}, language="en")
+        checkin = called_checkin(clerk_in(client, accept_language), 1)
+        assert (checkin["visit"], checkin["visit_name"]) == ("residence_certificate", name)
+        assert checkin["confirmed"] == [confirmed]
+
+    def test_a_line_only_the_citizens_language_has_comes_in_that_language(self, app, client, staff):
+        issue(app, "residence_certificate", {"visit": "residence_certificate",
+                                             "missing": ["site_1", "site_2"]}, language="en")
+        checkin = called_checkin(clerk_in(client, "nl"), 1)
+        assert checkin["missing"] == ["A recent photo", "site_2"]  # site_2: a line the site no longer has
 
 
 @sqlite_only
