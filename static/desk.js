@@ -195,7 +195,9 @@ async function act(ticketId, action, body) {
 
 const actions = {
   "call-next": async () => {
-    const result = await send(`${settings.counterApi}/call-next`);
+    // Names the ticket this screen shows: if the counter moved on meanwhile (another tab, a
+    // second desk), the server refuses instead of finishing a citizen who was just called.
+    const result = await send(`${settings.counterApi}/call-next`, { current: state?.current?.id ?? null });
     if (result?.status === 204) say(texts.nobodyWaiting);
     else if (result) say(fill(texts.called, { number: result.data.number }));
     await refresh();

@@ -263,3 +263,19 @@ def test_login_desk_board_and_status_page_are_accessible(app, live_server, scree
     for path in (f"/t/{token_of(ticket)}", "/t/", "/t/not-a-ticket"):
         phone.goto(live_server.url + path)
         assert axe_violations(phone) == [], path
+
+
+def test_a_desk_that_did_not_see_the_last_call_does_not_finish_it(app, screen, staff):
+    first, second = issue(app), issue(app)
+    desk = open_desk(screen, "clerk", 1)
+    stale = open_desk(screen, "supervisor", 1)  # a second screen on the same counter
+    stale.route("**/live/version", lambda route: route.abort())  # it hears of no change
+    stale.route("**/desk/1/state", lambda route: route.abort())
+    desk.get_by_role("button", name=re.compile("^Call next")).click()
+    expect(desk.locator("#current-number")).to_have_text(first["number"])
+    stale.get_by_role("button", name=re.compile("^Call next")).click()
+    expect(stale.locator("#message")).to_contain_text("another ticket")
+    with app.app_context():
+        queue = app.extensions["office"]["queue"]
+        assert queue.ticket(first["id"]).status == "called"  # still called: not finished unseen
+        assert queue.ticket(second["id"]).status == "waiting"
