@@ -3,7 +3,9 @@ recovers by itself when it returns."""
 import sqlite3
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from kiosk import storage
 from tests.netproxy import TcpProxy
@@ -46,6 +48,33 @@ def test_postgres_goes_away_and_comes_back(postgres_through_proxy, app_config):
     response = client.post("/api/tickets", json={"service": "pickup"})
     assert response.status_code == 201 and response.get_json()["number"] == "A002"  # nothing lost
     app.extensions["office"]["engine"].dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_connection_lost_while_idle_is_replaced_before_use(postgres_through_proxy, monkeypatch):
+    proxy, url = postgres_through_proxy
+    engine = storage.make_engine(url)
+    try:
+        monkeypatch.setattr(storage, "PING_IDLE_S", 0.0)  # every pooled connection counts as idle
+        assert select_one(engine) == 1
+        proxy.cut()
+        proxy.restore()  # the pooled connection is dead; the server is back
+        assert select_one(engine) == 1  # pinged, found dead, replaced: nobody saw an error
+
+        monkeypatch.setattr(storage, "PING_IDLE_S", 60.0)  # a connection just used is trusted
+        proxy.cut()
+        proxy.restore()
+        with pytest.raises(DBAPIError):  # so its first statement meets the loss...
+            select_one(engine)
+        assert select_one(engine) == 1  # ...and the pool starts anew at once
+    finally:
+        engine.dispose()
+
+
+def select_one(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1")).scalar_one()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
