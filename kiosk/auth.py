@@ -9,6 +9,8 @@ import functools
 import hashlib
 import ipaddress
 import secrets
+import time
+import weakref
 from dataclasses import dataclass
 
 from flask import abort, g, request
@@ -19,6 +21,7 @@ from .schema import api_tokens
 from .storage import reading, writing
 
 TOKEN_ROLES = ("kiosk", "desk", "ops")
+TOKEN_KNOWN_S = 5.0  # so a revoked token stops working within five seconds
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -43,13 +46,29 @@ def create_token(engine: Engine, role: str, name: str) -> str:
     return token
 
 
+# engine -> token digest -> (looked up at, principal); only valid tokens, so it stays small
+_KNOWN_TOKENS: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
+
+
 def token_principal(engine: Engine, token: str) -> Principal | None:
+    """The token's role and name. A valid token is remembered for TOKEN_KNOWN_S: desks send
+    it with every action, and the lookup would be a database round trip each time."""
+    digest = _digest(token)
+    known = _KNOWN_TOKENS.setdefault(engine, {})
+    hit = known.get(digest)
+    if hit is not None and time.monotonic() - hit[0] < TOKEN_KNOWN_S:
+        return hit[1]
     with reading(engine) as conn:
         row = conn.execute(
             select(api_tokens.c.role, api_tokens.c.name)
-            .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None))
+            .where(api_tokens.c.token_hash == digest, api_tokens.c.revoked_at.is_(None))
         ).first()
-    return Principal("token", row.role, row.name) if row else None
+    if row is None:
+        known.pop(digest, None)
+        return None
+    principal = Principal("token", row.role, row.name)
+    known[digest] = (time.monotonic(), principal)
+    return principal
 
 
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")

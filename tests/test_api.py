@@ -1,4 +1,6 @@
 """The JSON API: issuing, the queue, desk actions, authentication and readable errors."""
+import datetime as dt
+
 import pytest
 
 from tests.conftest import bearer
@@ -194,3 +196,19 @@ def test_a_second_call_next_for_the_same_ticket_does_not_finish_the_next_citizen
         assert queue.ticket(second["id"]).status == "called"  # not finished before they arrived
     assert_error(client.post("/api/counters/1/call-next", json={"current": "A001"}, headers=desk), 400)
     assert_error(client.post("/api/counters/1/call-next", json={"current": True}, headers=desk), 400)
+
+
+def test_a_revoked_token_stops_working_within_seconds(app, client, tokens, monkeypatch):
+    from sqlalchemy import update
+
+    from kiosk import auth
+    from kiosk.schema import api_tokens
+
+    desk = bearer(tokens["desk"])
+    assert client.post("/api/counters/1/close", headers=desk).status_code == 200
+    with app.extensions["office"]["engine"].begin() as conn:
+        conn.execute(update(api_tokens).where(api_tokens.c.role == "desk")
+                     .values(revoked_at=dt.datetime(2026, 1, 1)))
+    assert client.post("/api/counters/1/close", headers=desk).status_code == 200  # still known a moment
+    monkeypatch.setattr(auth, "TOKEN_KNOWN_S", 0.0)  # as if those seconds had passed
+    assert_error(client.post("/api/counters/1/close", headers=desk), 401)
