@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 
 from flask import abort, g, request
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from .queue.engine import utcnow
 from .schema import api_tokens
@@ -44,6 +44,15 @@ def create_token(engine: Engine, role: str, name: str) -> str:
         conn.execute(insert(api_tokens).values(
             name=name, role=role, token_hash=_digest(token), created_at=utcnow()))
     return token
+
+
+def revoke_tokens(engine: Engine, name: str) -> int:
+    """Revoke every token of that name; they stop working within TOKEN_KNOWN_S."""
+    with writing(engine) as conn:
+        return conn.execute(
+            update(api_tokens).where(api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        ).rowcount
 
 
 # engine -> token digest -> (looked up at, principal); only valid tokens, so it stays small

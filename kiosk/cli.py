@@ -98,6 +98,19 @@ def token_create(role: str, name: str):
     click.echo(create_token(_office().engine, role, name))
 
 
+@token.command("revoke")
+@click.option("--name", required=True, help="the name given at `token create`")
+@with_appcontext
+def token_revoke(name: str):
+    """Revoke the tokens of that name (they stop working within seconds)."""
+    from .auth import revoke_tokens
+
+    count = revoke_tokens(_office().engine, name)
+    if not count:
+        raise click.ClickException(f"No valid token is named {name!r}.")
+    click.echo(f"Revoked {count} token(s) named {name!r}.")
+
+
 @click.group()
 def translations():
     """Flask-Babel catalogs: extract, update, compile."""
