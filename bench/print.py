@@ -10,6 +10,7 @@ whole path: the citizen's "Take a ticket" (ticket stored in SQLite, then printed
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -103,13 +104,18 @@ def kiosk_issue_to_printer(runs: int) -> str:
             migrate(office.engine)
             reader = office.reader
         client = app.test_client()
-        reader.insert("adult-f-plus")
         latencies = []
         for n in range(runs + 1):
+            client.get("/kiosk/reset")
             client.get("/kiosk/identify?visit=pin_reset")
+            reader.insert("adult-f-plus")  # inserted for this visit, as a citizen does
+            page = client.get("/kiosk/check").get_data(as_text=True)
+            field = re.search(r'<input[^>]*name="flow_id"[^>]*>', page)
+            flow_id = re.search(r'value="([^"]+)"', field.group(0)).group(1)  # the screen's one ticket
             issued = time.perf_counter()
-            response = client.post("/kiosk/check", data={"confirmed": ["card", "puk"]})
+            response = client.post("/kiosk/check", data={"confirmed": ["card", "puk"], "flow_id": flow_id})
             job = fake.wait_for_job(5.0)
+            reader.remove()
             if response.status_code != 302 or not response.headers["Location"].endswith("/kiosk/ticket"):
                 raise SystemExit(f"the kiosk did not issue a ticket: {response.status_code}")
             if n:  # the first is a warm-up
