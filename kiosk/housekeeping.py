@@ -6,14 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import weakref
 from dataclasses import dataclass
 
 from . import code_requests, pickups
 
 log = logging.getLogger(__name__)
-_done_for: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # queue engine -> business day done
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -37,40 +34,38 @@ def close_day(office) -> Report:
     return report
 
 
-def close_day_once(office) -> bool:
-    """At most once per business day in this process (other instances do their own: the
-    work is idempotent). A failure, such as the database being away, is logged and tried
-    again at the next call; it is never passed on. True once the day is done."""
-    key = office.queue
-    today = key.business_day()
-    with _lock:
-        if _done_for.get(key) == today:
-            return True
-        try:
-            close_day(office)
-        except Exception as exc:  # noqa: BLE001 - the timer must outlive any failure
-            log.warning("housekeeping failed (%s); trying again later", type(exc).__name__)
-            return False
-        _done_for[key] = today
-        return True
-
-
 class Timer(threading.Thread):
-    """Runs close_day_once every `every_s` seconds for the app's office."""
+    """Closes the office's day once per business day, looking every `every_s` seconds.
+    Other instances sharing the database do their own: the work is idempotent."""
 
     def __init__(self, app, every_s: float = 300):
         super().__init__(name="housekeeping", daemon=True)
         self.app, self.every_s = app, every_s
         self.stopped = threading.Event()
+        self.done_for: dt.date | None = None  # the business day already closed
 
     def run(self) -> None:
-        from .extensions import office
-
         while True:
-            with self.app.app_context():
-                close_day_once(office)
+            self.close_day_once()
             if self.stopped.wait(self.every_s):
                 return
+
+    def close_day_once(self) -> bool:
+        """True once today is done. A failure, such as the database being away, is logged
+        and tried again at the next look; it is never passed on."""
+        from .extensions import office
+
+        with self.app.app_context():
+            today = office.queue.business_day()
+            if self.done_for == today:
+                return True
+            try:
+                close_day(office)
+            except Exception as exc:  # noqa: BLE001 - the timer must outlive any failure
+                log.warning("housekeeping failed (%s); trying again later", type(exc).__name__)
+                return False
+            self.done_for = today
+            return True
 
     def stop(self) -> None:
         self.stopped.set()
