@@ -79,7 +79,7 @@ def speech(language: str, number: str, counter: int):
     if language not in office.site.languages or not match or counter not in office.site.counters:
         abort(404, description="No such call.")
     queue = office.queue
-    if not any(c.number == number and c.counter == counter for c in queue.overview().calls):
+    if not any(c.number == number and c.counter == counter for c in queue.calls()):
         abort(404, description=f"Number {number} has not been called to counter {counter} today.")
     letter, digits = match.groups()
     with force_locale(language):

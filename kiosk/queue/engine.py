@@ -450,20 +450,29 @@ class QueueEngine:
                             self._estimate(conn, rule.id, counts.get(rule.id, 0) + 1))
                 for rule in self.rules.services.values()
             ]
-            recent = conn.execute(
-                select(ticket_events.c.id, tickets.c.number, ticket_events.c.counter, ticket_events.c.at)
-                .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
-                .where(tickets.c.day == day, ticket_events.c.kind.in_(("called", "recalled")))
-                .order_by(ticket_events.c.id.desc())
-                .limit(calls * 3)
-            ).all()
+            latest = self._calls(conn, day, calls)
+        return Overview(loads, latest, version)
+
+    def calls(self, calls: int = 10) -> list[Call]:
+        """Today's latest calls, newest first, one per ticket (what the board shows)."""
+        with self.reader.connect() as conn:
+            return self._calls(conn, self.business_day(), calls)
+
+    def _calls(self, conn, day: dt.date, calls: int) -> list[Call]:
+        recent = conn.execute(
+            select(ticket_events.c.id, tickets.c.number, ticket_events.c.counter, ticket_events.c.at)
+            .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
+            .where(tickets.c.day == day, ticket_events.c.kind.in_(("called", "recalled")))
+            .order_by(ticket_events.c.id.desc())
+            .limit(calls * 3)
+        ).all()
         seen: set[str] = set()
         latest = []
         for row in recent:
             if row.number not in seen and len(latest) < calls:
                 seen.add(row.number)
                 latest.append(Call(row.id, row.number, row.counter, row.at))
-        return Overview(loads, latest, version)
+        return latest
 
     def version(self) -> int:
         """Grows with every change: live screens compare it to know when to refresh."""
