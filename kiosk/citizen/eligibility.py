@@ -11,6 +11,8 @@ from hardware.card import ResidenceCard
 
 from ..pickups import Pickup
 
+# The visits these rules know; a site's own services get a ticket without a card.
+CHECKED_VISITS = ("pickup", "activation", "pin_reset", "new_codes")
 ADULT_AGE = 18
 CODES_DELAY = dt.timedelta(weeks=2)  # new PIN and PUK codes take about two weeks to arrive
 

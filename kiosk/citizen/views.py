@@ -24,7 +24,7 @@ from ..printing import preview_html, print_ticket
 from ..queue import QueueError
 from ..services import checklist_text, fee_text, service_name, site_items
 from . import bp
-from .eligibility import assess
+from .eligibility import CHECKED_VISITS, assess
 from .forms import ConfirmForm, NationalNumberForm
 from .once import Issued, OncePerFlow, Refused
 
@@ -36,8 +36,6 @@ READER_DOWN = {"no_reader", "reader_gone", "pcsc_down"}
 CARD_WAIT_S = 5  # short: a page left behind keeps its waiting request this long
 DOC_STOP_PHONE = "00800 2123 2123"  # free from Belgium and most of Europe
 DOC_STOP_PHONE_ABROAD = "+32 2 518 2123"
-# The visits the eligibility rules know; a site's own services get a ticket without a card.
-CHECKED_VISITS = ("pickup", "activation", "pin_reset", "new_codes")
 TICKET_IDLE_S = 30
 SCREEN_ONLY_TICKET_IDLE_S = 180  # the printer failed: the screen is the citizen's only copy
 ISSUE_WAIT_S = 30  # a second post of a screen waits this long for the first one's ticket
