@@ -269,11 +269,9 @@ def test_a_ticket_does_not_wait_behind_a_status_check(fake_printer, make_ticket)
     checking.start()
     wait_until(lambda: fake_printer.status_queries >= 3, what="the check's status query")
     fake_printer.mode = "ok"  # the check's query stays unanswered; the ticket's is not
-    started = time.monotonic()
     outcome = printer.print_ticket(make_ticket())
-    elapsed = time.monotonic() - started
+    assert outcome.printed and checking.is_alive()  # printed while the check still waits
     checking.join()
-    assert outcome.printed and elapsed < 1.0
 
 
 def test_a_status_check_does_not_wait_for_a_ticket_on_a_device(make_ticket):
