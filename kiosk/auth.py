@@ -5,6 +5,7 @@ so a slow password hash adds nothing).
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import ipaddress
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from flask import abort, g, request
 from sqlalchemy import Engine, insert, select, update
 
-from .queue.engine import utcnow
 from .schema import api_tokens
 from .storage import reading, writing
 
@@ -36,22 +36,22 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(engine: Engine, role: str, name: str) -> str:
+def create_token(engine: Engine, role: str, name: str, now: dt.datetime) -> str:
     if role not in TOKEN_ROLES:
         raise ValueError(f"role must be one of {', '.join(TOKEN_ROLES)}")
     token = secrets.token_urlsafe(32)
     with writing(engine) as conn:
         conn.execute(insert(api_tokens).values(
-            name=name, role=role, token_hash=_digest(token), created_at=utcnow()))
+            name=name, role=role, token_hash=_digest(token), created_at=now))
     return token
 
 
-def revoke_tokens(engine: Engine, name: str) -> int:
+def revoke_tokens(engine: Engine, name: str, now: dt.datetime) -> int:
     """Revoke every token of that name; they stop working within TOKEN_KNOWN_S."""
     with writing(engine) as conn:
         return conn.execute(
             update(api_tokens).where(api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+            .values(revoked_at=now)
         ).rowcount
 
 

@@ -95,7 +95,8 @@ def token_create(role: str, name: str):
     """Make a token and print it once (only its hash is kept)."""
     from .auth import create_token
 
-    click.echo(create_token(_office().engine, role, name))
+    office = _office()
+    click.echo(create_token(office.engine, role, name, office.clock()))
 
 
 @token.command("revoke")
@@ -105,7 +106,8 @@ def token_revoke(name: str):
     """Revoke the tokens of that name (they stop working within seconds)."""
     from .auth import revoke_tokens
 
-    count = revoke_tokens(_office().engine, name)
+    office = _office()
+    count = revoke_tokens(office.engine, name, office.clock())
     if not count:
         raise click.ClickException(f"No valid token is named {name!r}.")
     click.echo(f"Revoked {count} token(s) named {name!r}.")
@@ -176,7 +178,7 @@ def pickups_import(file):
 
     office = _office()
     try:
-        count = import_pickups(office.engine, file.read(), office.queue.today())
+        count = import_pickups(office.engine, file.read(), office.queue.today(), office.clock())
     except PickupImportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{count} cards in the pickup register imported.")
@@ -226,20 +228,40 @@ def card_remove(url: str):
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 def demo(host: str, port: int, threads: int):
-    """Start the demo: demo site, demo data and simulated devices."""
+    """Start the demo: demo data and the site profile KIOSK_SITE (default: the demo profile)."""
+    import os
+    import shutil
+
     from .app import create_app
     from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
-    from .site import DEMO_PROFILE
     from .storage import migrate
 
     try:
-        app = create_app({"SITE": str(DEMO_PROFILE)})
+        app = create_app()  # the site profile named by KIOSK_SITE, else the demo profile
     except SiteProfileError as exc:
         raise click.ClickException(str(exc)) from None
+    site = app.config["SITE_PROFILE"]
+    origin = "from KIOSK_SITE" if os.environ.get("KIOSK_SITE") else "the demo profile; KIOSK_SITE names another"
+    click.echo(f"Site profile: {site.path} ({origin})")
+    printer = site.printer.get("kind", "simulated")
+    if printer == "simulated":
+        printer += f", mode {site.printer.get('mode', 'ok')}"
+    click.echo(f"Card reader: {site.reader['kind']}; ticket printer: {printer}")
     with app.app_context():
         migrate(_office().engine)
-        load_demo_data()
+        loaded = load_demo_data()
+    if loaded.pickups:
+        click.echo(f"Demo pickup register: {loaded.pickups} new cards")
+    if loaded.waiting:
+        click.echo(f"Demo tickets waiting: {', '.join(loaded.waiting)}")
+    for reason in loaded.left_out:
+        click.echo(f"Demo data left out: {reason}")
     click.echo(f"Demo sign-ins at /login: {', '.join(DEMO_USERS)} (password {DEMO_PASSWORD})")
+    if shutil.which("espeak-ng") is None:
+        click.echo("espeak-ng is not installed: the board chimes but does not speak the calls "
+                   "(as root, ./run demo installs it)")
     run_server(app, host, port, threads)
+
+
 if __name__ == "__main__":
     main()

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, null, select, update
 
-from .queue.engine import utcnow
 from .schema import code_requests
 from .storage import reading, writing
 
@@ -40,9 +39,9 @@ def parse_contact(text: str) -> tuple[str | None, str | None]:
     raise ValueError("phone")
 
 
-def record(engine: Engine, ticket_id: int, national_number: str | None, contact: str) -> CodeRequest:
+def record(engine: Engine, ticket_id: int, national_number: str | None, contact: str,
+           now: dt.datetime) -> CodeRequest:
     kind, value = parse_contact(contact)
-    now = utcnow()
     with writing(engine) as conn:
         request_id = conn.execute(insert(code_requests).returning(code_requests.c.id), dict(
             ticket_id=ticket_id, national_number=national_number, contact_kind=kind, contact=value,

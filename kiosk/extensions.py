@@ -9,6 +9,7 @@ from flask_babel import Babel
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine
 
+from .clock import Clock, OfficeClock
 from .queue import QueueEngine, QueueRules
 from .site import SiteProfile
 from .storage import make_engine
@@ -23,10 +24,9 @@ class Office:
     def init_app(self, app: Flask) -> None:
         site = app.config["SITE_PROFILE"]
         engine = make_engine(app.config["DATABASE_URL"])
-        clock = app.config.get("CLOCK")
-        rules = QueueRules.from_site(site)
-        queue = QueueEngine(engine, rules, clock) if clock else QueueEngine(engine, rules)
-        app.extensions["office"] = {"site": site, "engine": engine, "queue": queue,
+        clock = app.config.get("CLOCK") or OfficeClock(engine)
+        queue = QueueEngine(engine, QueueRules.from_site(site), clock)
+        app.extensions["office"] = {"site": site, "engine": engine, "clock": clock, "queue": queue,
                                     "devices": Devices(site, app.config["DATA_DIR"], queue)}
 
     @staticmethod
@@ -40,6 +40,11 @@ class Office:
     @property
     def engine(self) -> Engine:
         return self._state()["engine"]
+
+    @property
+    def clock(self) -> Clock:
+        """The office's clock: every time stamped or compared comes from it."""
+        return self._state()["clock"]
 
     @property
     def queue(self) -> QueueEngine:

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 
 from . import code_requests, pickups
+from .clock import OfficeClock
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,11 @@ class Report:
 
 
 def close_day(office) -> Report:
+    """Expiry and retention are decided by the office's clock: it is read from the shared
+    database first, and nothing is expired or purged when that cannot be done."""
+    office.clock.sync()
     queue, site = office.queue, office.site
-    before = queue.clock() - dt.timedelta(days=site.retention_days)
+    before = office.clock() - dt.timedelta(days=site.retention_days)
     report = Report(
         expired=queue.close_past_days(),
         tickets_purged=queue.purge_personal_data(site.retention_days),
@@ -35,10 +39,11 @@ def close_day(office) -> Report:
 
 
 class Timer(threading.Thread):
-    """Closes the office's day once per business day, looking every `every_s` seconds.
-    Other instances sharing the database do their own: the work is idempotent."""
+    """Closes the office's day once per business day, looking every `every_s` seconds, and
+    keeps the office's clock in step with the database's meanwhile. Other instances sharing
+    the database do their own: the work is idempotent."""
 
-    def __init__(self, app, every_s: float = 300):
+    def __init__(self, app, every_s: float = OfficeClock.RESYNC_S):
         super().__init__(name="housekeeping", daemon=True)
         self.app, self.every_s = app, every_s
         self.stopped = threading.Event()
@@ -56,10 +61,11 @@ class Timer(threading.Thread):
         from .extensions import office
 
         with self.app.app_context():
-            today = office.queue.business_day()
-            if self.done_for == today:
-                return True
             try:
+                office.clock.sync()
+                today = office.queue.business_day()
+                if self.done_for == today:
+                    return True
                 close_day(office)
             except Exception as exc:  # noqa: BLE001 - the timer must outlive any failure
                 log.warning("housekeeping failed (%s); trying again later", type(exc).__name__)
@@ -67,6 +73,6 @@ class Timer(threading.Thread):
             self.done_for = today
             return True
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 30) -> None:
         self.stopped.set()
-        self.join()
+        self.join(timeout_s)

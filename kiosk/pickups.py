@@ -16,7 +16,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hardware.card import is_valid_national_number
 
-from .queue.engine import utcnow
 from .schema import pickups
 from .storage import reading, writing
 
@@ -96,10 +95,10 @@ def parse_pickups(data: bytes, today: dt.date) -> list[Pickup]:
     return rows
 
 
-def import_pickups(engine: Engine, data: bytes, today: dt.date) -> int:
-    """Add or update every row in one transaction; returns the number of rows."""
+def import_pickups(engine: Engine, data: bytes, today: dt.date, now: dt.datetime) -> int:
+    """Add or update every row in one transaction; returns the number of rows. `today` is
+    the office's date (no card arrives in the future), `now` stamps the import."""
     rows = parse_pickups(data, today)
-    now = utcnow()
     with writing(engine) as conn:
         dialect = {"sqlite": sqlite, "postgresql": postgresql}[conn.dialect.name]
         for row in rows:
@@ -134,9 +133,9 @@ def purge_collected(engine: Engine, before: dt.datetime) -> int:
         ).rowcount
 
 
-def mark_collected(engine: Engine, card_number: str) -> bool:
+def mark_collected(engine: Engine, card_number: str, now: dt.datetime) -> bool:
     with writing(engine) as conn:
         return conn.execute(
             update(pickups).where(pickups.c.card_number == card_number, pickups.c.collected_at.is_(None))
-            .values(collected_at=utcnow())
+            .values(collected_at=now)
         ).rowcount == 1

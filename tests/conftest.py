@@ -30,6 +30,13 @@ class Clock:
         with self._lock:
             return self.now
 
+    def sync(self) -> None:
+        """The test's clock is the office's own source: nothing to align with."""
+
+    @property
+    def offset_s(self) -> float:
+        return 0.0
+
     def advance(self, **delta) -> dt.datetime:
         with self._lock:
             self.now += dt.timedelta(**delta)
@@ -127,7 +134,8 @@ def tokens(app):
     from kiosk.extensions import office
 
     with app.app_context():
-        return {role: create_token(office.engine, role, f"test {role}") for role in ("kiosk", "desk", "ops")}
+        return {role: create_token(office.engine, role, f"test {role}", office.clock())
+                for role in ("kiosk", "desk", "ops")}
 
 
 def bearer(token: str) -> dict:

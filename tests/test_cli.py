@@ -55,7 +55,7 @@ def test_demo_data_gives_every_screen_something_to_show(app):
         load_demo_data()  # a second start keeps what is there
         assert len(office.queue.waiting()) == 6
         for username, role in DEMO_USERS.items():
-            assert authenticate(office.engine, username, DEMO_PASSWORD, office.queue.clock()).role == role
+            assert authenticate(office.engine, username, DEMO_PASSWORD, office.clock()).role == role
         reader = office.reader
         reader.insert("adult-f-plus")
         assert ready_for(office.engine, reader.snapshot().card.national_number).storage == "Kast A, lade 2"

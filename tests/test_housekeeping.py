@@ -16,7 +16,7 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_timer_forgets_personal_data_past_retention_without_any_new_ticket(app, client, clock):
     old = client.post("/api/tickets", json={"service": "new_codes", "checkin": {"name": "Testperson"}}).get_json()
     with app.app_context():
-        record(office.engine, old["id"], "85073003328", "alex@example.org")
+        record(office.engine, old["id"], "85073003328", "alex@example.org", clock())
     clock.advance(days=31)
     timer = housekeeping.Timer(app, every_s=0.05)
     timer.start()

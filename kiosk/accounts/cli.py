@@ -29,7 +29,7 @@ def user_create(role: str, username: str, password_stdin: bool):
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        created = create_user(office.engine, username.strip().lower(), role, password, office.queue.clock())
+        created = create_user(office.engine, username.strip().lower(), role, password, office.clock())
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {created.role} {created.username}.")

@@ -69,7 +69,7 @@ def _setup(state) -> None:
 
 
 def _now() -> dt.datetime:
-    return office.queue.clock()
+    return office.clock()
 
 
 def _stamp(moment: dt.datetime) -> float:

@@ -425,7 +425,7 @@ def issue_and_print(visit_id, checkin, national_number, contact) -> Issued | Ref
 
 def record_code_request(ticket, checkin, national_number, contact) -> None:
     try:
-        code_request = code_requests.record(office.engine, ticket.id, national_number, contact)
+        code_request = code_requests.record(office.engine, ticket.id, national_number, contact, office.clock())
         checkin["code_request"] = {"id": code_request.id, "contact": code_request.contact_kind}
     except Exception as exc:  # noqa: BLE001 - the ticket is issued; the clerk takes the request
         log.error("ticket %s: code request not recorded (%s)", ticket.number, type(exc).__name__)
@@ -517,8 +517,10 @@ def health():
     """This kiosk's state for its own screen and for facility staff: no personal data."""
     reasons = out_of_service_reasons()
     printer = office.printer.latest_status
+    offset = office.clock.offset_s  # this PC's clock minus the office's (the database's)
     return jsonify(in_service=not reasons, reasons=reasons, reader=str(office.reader.snapshot().state),
-                   printer=printer.as_dict() if printer else None)
+                   printer=printer.as_dict() if printer else None,
+                   clock_offset_s=None if offset is None else round(offset, 3))
 
 
 # --- the simulated reader, for demos and development --------------------------------------

@@ -53,7 +53,7 @@ def _today_ticket(ticket_id: int) -> Ticket:
 
 
 def _seconds(since) -> int:
-    return max(0, round((office.queue.clock() - since).total_seconds()))
+    return max(0, round((office.clock() - since).total_seconds()))
 
 
 @bp.get("/")
@@ -178,7 +178,7 @@ def disclose(counter: int, ticket_id: int):
         abort(409, description=_("Only the identity of the ticket at your counter can be shown."))
     with writing(office.engine) as conn:
         conn.execute(insert(disclosures).values(
-            ticket_id=ticket.id, username=current_principal().name, at=office.queue.clock()))
+            ticket_id=ticket.id, username=current_principal().name, at=office.clock()))
     response = jsonify(identity(ticket.checkin))
     response.headers["Cache-Control"] = "no-store"
     return response

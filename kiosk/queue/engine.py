@@ -14,7 +14,6 @@ import datetime as dt
 import functools
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import fmean
 from types import EllipsisType
@@ -26,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
+from kiosk.clock import Clock
 from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
 from kiosk.storage import for_reading, writing
 
@@ -124,10 +124,6 @@ def _status_change(columns: frozenset[str]):
     ).values(status=bindparam("new_status"), **{c: bindparam(f"new_{c}") for c in columns})
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 @dataclass(frozen=True)
 class Ticket:
     id: int
@@ -189,7 +185,7 @@ class Overview:
 
 
 class QueueEngine:
-    def __init__(self, engine: Engine, rules: QueueRules, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, engine: Engine, rules: QueueRules, clock: Clock):
         self.engine = engine
         self.reader = for_reading(engine)
         self.rules = rules

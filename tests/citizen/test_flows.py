@@ -56,7 +56,7 @@ def issued(app, number):
 def register(app):
     with app.app_context():
         today = office.queue.today()
-        import_pickups(office.engine, demo_pickups_csv(today), today)
+        import_pickups(office.engine, demo_pickups_csv(today), today, office.clock())
 
 
 @pytest.mark.parametrize("language", ["nl", "ar"])

@@ -236,7 +236,7 @@ def test_ticks_survive_a_form_error(client, reader):
 def register(app):
     with app.app_context():
         today = office.queue.today()
-        import_pickups(office.engine, demo_pickups_csv(today), today)
+        import_pickups(office.engine, demo_pickups_csv(today), today, office.clock())
 
 
 def typed(client, number: str) -> str:

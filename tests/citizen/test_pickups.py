@@ -8,6 +8,7 @@ from kiosk.pickups import PickupImportError, import_pickups, mark_collected, par
 from kiosk.schema import pickups
 
 TODAY = dt.date(2026, 11, 24)
+NOW = dt.datetime(2026, 11, 24, 9, 0)
 HEADER = "card_number,national_number,name,storage,arrived_on\n"
 GOOD = [
     "B123456789,85073003328,\"Testperson, Alex\",\"Kast A, lade 2\",2026-11-20",
@@ -25,10 +26,10 @@ def count(engine):
 
 
 def test_import_then_find_the_newest_card_for_a_person(engine):
-    assert import_pickups(engine, csv_bytes(*GOOD), TODAY) == 2
+    assert import_pickups(engine, csv_bytes(*GOOD), TODAY, NOW) == 2
     found = ready_for(engine, "85073003328")
     assert (found.card_number, found.storage) == ("B987654321", "Kast B")
-    assert mark_collected(engine, "B987654321")
+    assert mark_collected(engine, "B987654321", NOW)
     assert ready_for(engine, "85073003328").card_number == "B123456789"
     assert ready_for(engine, "85073099239") is None
 
@@ -39,9 +40,9 @@ def storage_of(engine, card_number):
 
 
 def test_reimport_updates_rows_instead_of_doubling_them(engine):
-    import_pickups(engine, csv_bytes(*GOOD), TODAY)
+    import_pickups(engine, csv_bytes(*GOOD), TODAY, NOW)
     moved = GOOD[0].replace("Kast A, lade 2", "Kast C")
-    import_pickups(engine, csv_bytes(moved), TODAY)
+    import_pickups(engine, csv_bytes(moved), TODAY, NOW)
     assert count(engine) == 2
     # by card number: ready_for() would return the newer card, which did not move
     assert (storage_of(engine, "B123456789"), storage_of(engine, "B987654321")) == ("Kast C", "Kast B")
@@ -58,7 +59,7 @@ def test_a_bad_row_rejects_the_whole_file_and_names_every_bad_line(engine):
         "B888888888,85073003328,Someone",                    # line 8: too few fields
     )
     with pytest.raises(PickupImportError) as caught:
-        import_pickups(engine, bad, TODAY)
+        import_pickups(engine, bad, TODAY, NOW)
     problems = caught.value.problems
     assert [p.split(":")[0] for p in problems] == [f"line {n}" for n in range(3, 9)]
     assert "card_number" in problems[0] and "national_number" in problems[1]

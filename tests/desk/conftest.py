@@ -46,7 +46,7 @@ def staff(app):
     """One account per role: username == role."""
     with app.app_context():
         for role in ("clerk", "supervisor", "facility"):
-            create_user(office.engine, role, role, PASSWORD, office.queue.clock())
+            create_user(office.engine, role, role, PASSWORD, office.clock())
     return ("clerk", "supervisor", "facility")
 
 

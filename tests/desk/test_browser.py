@@ -201,7 +201,7 @@ def test_the_status_page_refreshes_even_when_no_change_was_signalled(app, screen
     # Called behind the version's back, as a missed change would look to the screen.
     with app.extensions["office"]["engine"].begin() as conn:
         conn.execute(update(tickets).where(tickets.c.id == mine["id"])
-                     .values(status="called", counter=1, called_at=app.extensions["office"]["queue"].clock()))
+                     .values(status="called", counter=1, called_at=app.extensions["office"]["clock"]()))
     phone.clock.run_for(5000)
     expect(status).to_contain_text("You are next.")  # the version did not move
     phone.clock.run_for(6000)
