@@ -59,7 +59,7 @@ class Demo:
                 return
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise SystemExit("kiosk demo did not start")
+                    raise SystemExit("kiosk demo did not start") from None
                 time.sleep(0.05)
 
     def card(self, action: str, card: str | None = None) -> None:

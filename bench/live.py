@@ -157,7 +157,7 @@ def run(args, port: int, token: str, pid: int) -> None:
             break
         except OSError:
             if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
+                raise SystemExit("the server did not start") from None
             time.sleep(0.1)
 
     # A waiting line long enough for every call; a status page follows one of these tickets.

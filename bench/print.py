@@ -24,7 +24,6 @@ from hardware.printer.fake_printer import FakeNetworkPrinter  # noqa: E402
 from tests.printer.conftest import FRENCH_LABELS  # noqa: E402  (the bench's ticket is French)
 
 
-
 def ticket(n: int) -> TicketPrint:
     return TicketPrint(
         municipality="Gemeente Demostad",

@@ -85,7 +85,7 @@ def seed_history(database_url: str, days: int, per_day: int) -> None:
             conn.execute(insert(ticket_events), [
                 dict(ticket_id=ticket_id, at=row[at], kind=kind, service=row["service"],
                      counter=None if kind == "issued" else row["counter"])
-                for ticket_id, row in zip(ids, rows)
+                for ticket_id, row in zip(ids, rows, strict=True)
                 for kind, at in (("issued", "arrived_at"), ("called", "called_at"), ("finished", "finished_at"))])
     with engine.connect() as conn:  # planner statistics, as a year of autovacuum would have left
         conn.execute(text("ANALYZE"))
@@ -113,7 +113,7 @@ class Server:
                 return
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise SystemExit("kiosk serve did not start")
+                    raise SystemExit("kiosk serve did not start") from None
                 time.sleep(0.05)
 
     def stop(self):

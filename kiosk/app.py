@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from . import cli, errors
+from . import commands, errors
 from .config import build_config
 from .extensions import babel, csrf, office
 from .i18n import select_locale, set_language_globals
@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     errors.register_errorhandlers(app)
     app.after_request(security_headers)
-    cli.register_commands(app)
+    commands.register_commands(app)
     return app
 
 
@@ -57,17 +57,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .accounts import bp as accounts
-    from .api import bp as api
-    from .board import bp as board
-    from .citizen import bp as citizen
-    from .desk import bp as desk
+    from .accounts.views import bp as accounts
+    from .api.routes import bp as api
+    from .board.views import bp as board
+    from .citizen.views import bp as citizen
+    from .desk.views import bp as desk
     from .home import bp as home
     from .live import VersionPolls
-    from .track import bp as track
+    from .track.views import bp as track
 
     csrf.exempt(api)  # JSON only, with bearer tokens; staff sessions are checked in kiosk.auth
     for blueprint in (home, api, citizen, accounts, desk, board, track):
         app.register_blueprint(blueprint)
     # Live screens poll the queue version twice a second: answered before Flask (kiosk.live).
-    app.wsgi_app = VersionPolls(app.wsgi_app, app.extensions["office"]["queue"])
+    app.wsgi_app = VersionPolls(app.wsgi_app, app.extensions["office"]["queue"])  # type: ignore[method-assign]  # WSGI middleware, as Flask documents

@@ -1,13 +1,146 @@
-"""What a clerk sees of a ticket's check-in: everything needed to serve, identity masked.
+"""The check-in: what the kiosk learnt of a citizen and their visit, carried with the ticket
+to the clerk. One typed value, stored as JSON in the ticket (tickets.checkin) with its
+version, and posted in the same JSON by API clients.
 
-The check-in comes from the kiosk and any key may be missing; unexpected types are dropped
-rather than shown."""
+Stored check-ins come from this kiosk, from earlier versions and from API clients, so
+reading is lenient: any key may be missing, and a value of an unexpected type is dropped
+rather than shown.
+"""
 from __future__ import annotations
 
-import re
-from typing import Any
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from hardware.card import format_national_number, is_valid_national_number, mask_national_number
+
+# 1: the first version to say so. A check-in without "v" is version 0: the same keys, any
+# of them missing, and the checklist sometimes as the citizen's texts instead of codes
+# (the desk shows those as they are). Reading covers both.
+VERSION = 1
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Card:
+    """The card in the reader: its type (e.g. "F+") and whether it had expired."""
+    type: str | None = None
+    expired: bool | None = None
+
+
+@dataclass(frozen=True)
+class PickupPlace:
+    """Where the new card waits (from the pickup register)."""
+    storage: str | None = None
+    card_number: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeRequestMade:
+    """The code request recorded with the ticket (kiosk.code_requests)."""
+    id: int | None = None
+    contact: str | None = None  # how the citizen is told: "email", "phone", or None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The personal part: masked for the desk and the API, in full only when logged."""
+    name: str | None = None  # "Last name, Given names", as on the card
+    national_number: str | None = None
+
+    def masked(self) -> dict:
+        return {"name": mask_name(self.name) if self.name else None,
+                "national_number": mask_national_number(self.national_number) if self.national_number else None}
+
+    def in_full(self) -> dict:
+        national_number = self.national_number
+        if national_number and is_valid_national_number(national_number):
+            national_number = format_national_number(national_number)  # as printed on the card
+        return {"name": self.name, "national_number": national_number}
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    visit: str | None = None  # a service id, a site's own too
+    card: Card | None = None  # None: checked in without a card
+    lost_card: bool = False
+    identity: Identity = Identity()
+    age: int | None = None
+    pin_tries_left: int | None = None
+    notes: tuple[str, ...] = ()  # codes (kiosk.citizen.eligibility); the desk words them
+    confirmed: tuple[str, ...] = ()  # checklist codes the citizen ticked
+    missing: tuple[str, ...] = ()  # and those they did not
+    pickup: PickupPlace | None = None
+    code_request: CodeRequestMade | None = None
+
+    def with_note(self, note: str) -> CheckIn:
+        return dataclasses.replace(self, notes=(*self.notes, note))
+
+    def with_code_request(self, code_request: CodeRequestMade) -> CheckIn:
+        return dataclasses.replace(self, code_request=code_request)
+
+    def to_json(self) -> dict:
+        """The stored form. Its keys are those of version 0, flat, so that rows of either
+        version read alike."""
+        return {
+            "v": VERSION,
+            "visit": self.visit,
+            "card": _kept(self.card),
+            "lost_card": self.lost_card,
+            "name": self.identity.name,
+            "national_number": self.identity.national_number,
+            "age": self.age,
+            "pin_tries_left": self.pin_tries_left,
+            "notes": list(self.notes),
+            "confirmed": list(self.confirmed),
+            "missing": list(self.missing),
+            "pickup": _kept(self.pickup),
+            "code_request": _kept(self.code_request),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> CheckIn:
+        """A stored or posted check-in of any version; anything but an object reads as empty."""
+        if not isinstance(data, Mapping):
+            return cls()
+        card, pickup, code_request = (_table(data.get(key)) for key in ("card", "pickup", "code_request"))
+        return cls(
+            visit=_text(data.get("visit")),
+            card=_known(Card(_text(card.get("type")), _flag(card.get("expired")))) if card else None,
+            lost_card=data.get("lost_card") is True,
+            identity=Identity(_text(data.get("name")), _text(data.get("national_number"))),
+            age=_number(data.get("age")),
+            pin_tries_left=_number(data.get("pin_tries_left")),
+            notes=_texts(data.get("notes")),
+            confirmed=_texts(data.get("confirmed")),
+            missing=_texts(data.get("missing")),
+            pickup=_known(PickupPlace(_text(pickup.get("storage")), _text(pickup.get("card_number"))))
+            if pickup else None,
+            code_request=_known(CodeRequestMade(_number(code_request.get("id")), _text(code_request.get("contact"))))
+            if code_request else None,
+        )
+
+
+def clerk_view(checkin: CheckIn | None) -> dict:
+    """The check-in for the desk screen and the API: name and national number masked. Notes
+    and checklist items stay codes (or older texts) for the desk to put in the clerk's
+    language; a part with nothing known is None, and only its known keys are shown."""
+    checkin = checkin or CheckIn()
+    return {
+        "visit": checkin.visit,
+        "card": _kept(checkin.card),
+        "lost_card": checkin.lost_card,
+        **checkin.identity.masked(),
+        "age": checkin.age,
+        "pin_tries_left": checkin.pin_tries_left,
+        "notes": list(checkin.notes),
+        "confirmed": list(checkin.confirmed),
+        "missing": list(checkin.missing),
+        "pickup": _kept(checkin.pickup),
+        "code_request": _kept(checkin.code_request),
+    }
 
 
 def mask_name(value: str) -> str:
@@ -18,49 +151,33 @@ def mask_name(value: str) -> str:
     ) or "***"
 
 
+def _kept(part: Any) -> dict | None:
+    """A part's known keys, None when none is known."""
+    if part is None:
+        return None
+    kept = {key: value for key, value in dataclasses.asdict(part).items() if value is not None}
+    return kept or None
+
+
+def _known(part: T) -> T | None:
+    return part if _kept(part) else None
+
+
+def _table(value: Any) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _texts(value: Any) -> list[str]:
-    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
 
 
-def _table(value: Any, *keys: str) -> dict | None:
-    if not isinstance(value, dict):
-        return None
-    kept = {key: value.get(key) for key in keys if isinstance(value.get(key), (str, int, bool))}
-    return kept or None
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def clerk_view(checkin: dict | None) -> dict:
-    """The check-in for the desk screen: name and national number masked. The visit is any
-    service id, a site's own too; notes and checklist items stay codes (older check-ins
-    hold the citizen's texts instead) for the desk to put in the clerk's language."""
-    checkin = checkin if isinstance(checkin, dict) else {}
-    name, national_number = _text(checkin.get("name")), _text(checkin.get("national_number"))
-    tries = checkin.get("pin_tries_left")
-    age = checkin.get("age")
-    return {
-        "visit": _text(checkin.get("visit")),
-        "card": _table(checkin.get("card"), "type", "expired"),
-        "lost_card": checkin.get("lost_card") is True,
-        "name": mask_name(name) if name else None,
-        "national_number": mask_national_number(national_number) if national_number else None,
-        "age": age if isinstance(age, int) and not isinstance(age, bool) else None,
-        "pin_tries_left": tries if isinstance(tries, int) and not isinstance(tries, bool) else None,
-        "notes": _texts(checkin.get("notes")),
-        "confirmed": _texts(checkin.get("confirmed")),
-        "missing": _texts(checkin.get("missing")),
-        "pickup": _table(checkin.get("pickup"), "storage", "card_number"),
-        "code_request": _table(checkin.get("code_request"), "id", "contact"),
-    }
-
-
-def identity(checkin: dict | None) -> dict:
-    """Name and national number in full: only for a logged "show in full"."""
-    checkin = checkin if isinstance(checkin, dict) else {}
-    national_number = _text(checkin.get("national_number"))
-    if national_number and is_valid_national_number(national_number):
-        national_number = format_national_number(national_number)  # as printed on the card
-    return {"name": _text(checkin.get("name")), "national_number": national_number}
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None

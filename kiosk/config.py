@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .site import DEMO_PROFILE, SiteProfileError, load_site_profile
+from .site import DEMO_PROFILE, load_site_profile
 
 # setting -> what it is; each may come from the profile's [server] table (lower case) or
 # from the environment as KIOSK_<NAME>.
@@ -26,12 +26,8 @@ def build_config(instance_path: str, overrides: dict | None = None, environ=os.e
     site = load_site_profile(site_path)
 
     config: dict = {"DATA_DIR": instance_path, "DATABASE_URL": None, "SECRET_KEY": None}
-    for key, value in site.server.items():
-        if key.upper() not in SETTINGS:
-            raise SiteProfileError(f"{site.path}: server.{key}: unknown setting (known: "
-                                   f"{', '.join(k.lower() for k in SETTINGS)})")
-        if not isinstance(value, str):
-            raise SiteProfileError(f"{site.path}: server.{key}: must be a string")
+    # the profile has refused unknown keys and values that are not text already
+    for key, value in site.server.model_dump(exclude_none=True).items():
         config[key.upper()] = value
     for key in SETTINGS:
         if environ.get(f"KIOSK_{key}"):

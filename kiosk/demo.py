@@ -4,6 +4,7 @@ every screen has something to show.
 The demo runs with any site profile (KIOSK_SITE, e.g. one with a printer fault to try); the
 data is loaded where it fits that profile, and what is left out is said with the reason.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ def demo_pickups_csv(today) -> bytes:
     rows = ["card_number,national_number,name,storage,arrived_on"]
     for n, (card_id, storage) in enumerate(DEMO_PICKUPS.items(), start=1):
         card = read_residence_card(EidApplet(cards[card_id]))
-        rows.append(f'DEMO{n:08d},{card.national_number},"{card.last_name}, {card.given_names}",'
-                    f'"{storage}",{today.isoformat()}')
+        rows.append(
+            f'DEMO{n:08d},{card.national_number},"{card.last_name}, {card.given_names}","{storage}",{today.isoformat()}'
+        )
     return ("\n".join(rows) + "\n").encode()
 
 
@@ -64,11 +66,9 @@ def load_demo_data() -> DemoData:
         loaded.users.append(username)
     services = [s for s in DEMO_WAITING if s in site.services and site.services[s].enabled]
     if missing := sorted(set(DEMO_WAITING) - set(services)):
-        loaded.left_out.append(f"waiting tickets for {', '.join(missing)}: "
-                               "not offered by the site profile")
+        loaded.left_out.append(f"waiting tickets for {', '.join(missing)}: not offered by the site profile")
     if not queue.rules.is_open(office.clock()):
-        loaded.left_out.append("waiting tickets: the office is closed now by the site profile's "
-                               "opening hours")
+        loaded.left_out.append("waiting tickets: the office is closed now by the site profile's opening hours")
         services = []
     for service in services:
         ticket, _place = queue.issue(service, language=site.default_language)

@@ -1,18 +1,29 @@
-"""Every extension object, in one module so blueprints import them without cycles."""
+"""The app's state, all of it here: Flask's extensions and the office (site profile, database,
+clock, queue, known tokens, login throttle, board speaker, this PC's devices). Blueprints
+import it without cycles; nothing else keeps state per app or per process."""
 from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from flask_babel import Babel
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine
 
+from .accounts.throttle import LoginThrottle
+from .board.sounds import Speaker
 from .clock import Clock, OfficeClock
 from .queue import QueueEngine, QueueRules
 from .site import SiteProfile
 from .storage import make_engine
+from .tokens import KnownTokens
+
+if TYPE_CHECKING:  # imported at first use: desks and boards never load the device drivers
+    from hardware.card.reader_service import ReaderService
+    from hardware.printer import TicketPrinter
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -26,8 +37,16 @@ class Office:
         engine = make_engine(app.config["DATABASE_URL"])
         clock = app.config.get("CLOCK") or OfficeClock(engine)
         queue = QueueEngine(engine, QueueRules.from_site(site), clock)
-        app.extensions["office"] = {"site": site, "engine": engine, "clock": clock, "queue": queue,
-                                    "devices": Devices(site, app.config["DATA_DIR"], queue)}
+        app.extensions["office"] = {
+            "site": site,
+            "engine": engine,
+            "clock": clock,
+            "queue": queue,
+            "tokens": KnownTokens(engine),
+            "login_throttle": LoginThrottle(),
+            "speaker": Speaker(Path(app.config["DATA_DIR"]) / "speech"),
+            "devices": Devices(site, app.config["DATA_DIR"], queue),
+        }
 
     @staticmethod
     def _state() -> dict:
@@ -49,6 +68,19 @@ class Office:
     @property
     def queue(self) -> QueueEngine:
         return self._state()["queue"]
+
+    @property
+    def tokens(self) -> KnownTokens:
+        return self._state()["tokens"]
+
+    @property
+    def login_throttle(self) -> LoginThrottle:
+        return self._state()["login_throttle"]
+
+    @property
+    def speaker(self) -> Speaker:
+        """The board's spoken calls, made once a day and kept under DATA_DIR."""
+        return self._state()["speaker"]
 
     def status_url(self, ticket) -> str:
         """The short address in the ticket's QR code: the status page."""
@@ -74,30 +106,33 @@ class Devices:
     def __init__(self, site: SiteProfile, data_dir: str, queue: QueueEngine):
         self.site, self.data_dir, self.queue = site, data_dir, queue
         self._lock = threading.Lock()
-        self._reader = self._printer = None
+        self._reader: ReaderService | None = None
+        self._printer: TicketPrinter | None = None
 
-    def reader(self):
+    def reader(self) -> ReaderService:
         with self._lock:
             if self._reader is None:
                 from hardware.card import make_reader_service
                 from hardware.card.simulated_service import SimulatedReaderService
 
-                kind, name_filter = self.site.reader["kind"], self.site.reader["name_filter"]
+                kind, name_filter = self.site.reader.kind, self.site.reader.name_filter
+                reader: ReaderService
                 if kind == "simulated":
                     # fake cards' ages and validity follow the office's own calendar
-                    self._reader = SimulatedReaderService(name_filter, today=self.queue.today)
+                    reader = SimulatedReaderService(name_filter, today=self.queue.today)
                 else:
-                    self._reader = make_reader_service(kind, name_filter)
-                self._reader.start()
+                    reader = make_reader_service(kind, name_filter)
+                reader.start()
+                self._reader = reader
             return self._reader
 
-    def printer(self):
+    def printer(self) -> TicketPrinter:
         with self._lock:
             if self._printer is None:
                 from hardware.printer import TicketPrinter
 
-                settings = dict(self.site.printer)
-                if settings.get("kind", "simulated") == "simulated":
+                settings = self.site.printer.settings()
+                if self.site.printer.kind == "simulated":
                     settings.setdefault("folder", os.path.join(self.data_dir, "tickets"))
                 self._printer = TicketPrinter(settings)
             return self._printer

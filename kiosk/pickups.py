@@ -62,7 +62,7 @@ def parse_pickups(data: bytes, today: dt.date) -> list[Pickup]:
         if len(row) != len(header):
             problems.append(f"line {line}: {len(row)} fields instead of {len(header)}")
             continue
-        values = {name: cell.strip() for name, cell in zip(header, row)}
+        values = {name: cell.strip() for name, cell in zip(header, row, strict=True)}
         card = values["card_number"].replace("-", "").replace(" ", "").upper()
         number = re.sub(r"[.\- ]", "", values["national_number"])
         wrong = []
@@ -76,14 +76,14 @@ def parse_pickups(data: bytes, today: dt.date) -> list[Pickup]:
             wrong.append("name is empty")
         if not values["storage"]:
             wrong.append("storage is empty")
+        arrived: dt.date | None = None
         try:
             arrived = dt.date.fromisoformat(values["arrived_on"])
             if arrived > today:
                 wrong.append("arrived_on is in the future")
         except ValueError:
             wrong.append("arrived_on must be a date like 2026-11-23")
-            arrived = None
-        if wrong:
+        if wrong or arrived is None:
             problems.append(f"line {line}: " + "; ".join(wrong))
             continue
         seen[card] = line

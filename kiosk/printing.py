@@ -47,7 +47,7 @@ def ticket_print(ticket: Ticket, place: Place | None = None) -> TicketPrint:
         estimated_wait_minutes=round(place.estimated_wait_s / 60) if place else None,
         bring=service_bring(service, ticket.language),
         status_url=office.status_url(ticket),
-        footer=site.kiosk["footer"],
+        footer=site.kiosk.footer,
         language=ticket.language,
         labels=_labels(ticket.language),
         labels_main=_labels(main),
@@ -60,7 +60,7 @@ def print_ticket(ticket: Ticket, place: Place | None = None) -> PrintOutcome:
     whatever goes wrong here, the citizen must still get it on screen."""
     try:
         return office.printer.print_ticket(ticket_print(ticket, place))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the ticket is issued; it reaches the citizen on screen
         # The type only: the message could carry ticket or personal details.
         log.error("ticket %s not printed: %s", ticket.number, type(exc).__name__)
         return PrintOutcome(False, PrinterStatus.unreachable(type(exc).__name__), "error")

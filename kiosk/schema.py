@@ -1,6 +1,16 @@
 """Database tables. Core tables (not ORM classes): the queue engine writes explicit SQL."""
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
     UniqueConstraint,
 )
 

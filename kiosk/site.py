@@ -2,24 +2,45 @@
 
 Fees, services, counters, languages, opening hours, retention and devices live here, not in
 code. A wrong profile stops the app at start with a message naming the file, the key and
-what is wrong.
+what is wrong; a key the profile does not know is wrong too (a typo would otherwise leave a
+default in force without anyone noticing).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import difflib
 import re
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+if TYPE_CHECKING:
+    from hardware.printer import PrinterSettings
+
 DEMO_PROFILE = Path(__file__).with_name("profiles") / "demo.toml"
+TRANSLATIONS = Path(__file__).with_name("translations")
+SOURCE_LANGUAGE = "en"  # the msgids are English: it needs no catalog
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-_SERVICE_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_SERVICE_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_LETTER = re.compile(r"[A-Z]")
+_SPAN = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 
 
 class SiteProfileError(ValueError):
@@ -57,6 +78,236 @@ class OpeningHours:
         return any(start <= now < end for start, end in self.week.get(moment.weekday(), ()))
 
 
+# --- checks that report in the profile's own words -------------------------------------
+
+def _problem(text: str, at: tuple[str | int, ...] = ()) -> PydanticCustomError:
+    """A problem for the error message; `at` continues the key's path below where it is raised."""
+    return PydanticCustomError("site_profile", "{problem}", {"problem": text, "at": at})
+
+
+def _check(ok: Callable[[Any], object], problem: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if not ok(value):
+            raise _problem(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+def _unknown_key(key: str, known: Iterable[str], hint: str = "") -> str:
+    """'unknown key (did you mean <the key probably meant>?)'"""
+    known = list(known)
+    close = [k for k in known if k.startswith(key)] or difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]}?" if close else hint
+    return f"unknown key ({hint})" if hint else "unknown key"
+
+
+def _only_known(table: Mapping[str, Any], known: Iterable[str], hint: str = "",
+                at: tuple[str | int, ...] = ()) -> None:
+    """For tables whose keys are data (languages, the printer's settings)."""
+    known = list(known)
+    for key in table:
+        if key not in known:
+            raise _problem(_unknown_key(key, known, hint), at=(*at, key))
+
+
+class _Table(BaseModel):
+    """A TOML table: strict types (bool is no int, "5" no number) and only known keys."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _spans(value: Any) -> Any:
+    """["08:30-12:00", ...] -> [(time, time), ...]; 24:00 is the end of the day."""
+    if not isinstance(value, list):
+        return value  # the list type reports it
+    spans = []
+    for text in value:
+        match = _SPAN.fullmatch(text) if isinstance(text, str) else None
+        if not match:
+            raise _problem(f"{text!r} is not a span like \"08:30-12:00\"")
+        h1, m1, h2, m2 = map(int, match.groups())
+        if not (h1 < 24 and m1 < 60 and m2 < 60 and (h2, m2) <= (24, 0)) or (h1, m1) >= (h2, m2):
+            raise _problem(f"{text!r} is not a valid span")
+        end = dt.time.max if (h2, m2) == (24, 0) else dt.time(h2, m2)
+        spans.append((dt.time(h1, m1), end))
+    return spans
+
+
+def _dates(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    dates = []
+    for item in value:
+        try:
+            # a TOML date (unquoted) is as good as the ISO text; a date with a time is not
+            dates.append(item if type(item) is dt.date else dt.date.fromisoformat(item))
+        except (TypeError, ValueError):
+            raise _problem(f"{item!r} is not a date like \"2026-12-25\"") from None
+    return dates
+
+
+_Spans = Annotated[list[tuple[dt.time, dt.time]], BeforeValidator(_spans)]
+_NonEmptyText = Annotated[str, _check(str.strip, "must not be empty")]
+
+
+# --- the tables -----------------------------------------------------------------------
+
+class _Site(_Table):
+    municipality: str
+    languages: list[str]
+    timezone: str = "Europe/Brussels"
+    public_url: str = "http://127.0.0.1:8080"
+    daily_reset_hour: Annotated[int, _check(lambda h: 0 <= h <= 23, "must be an hour from 0 to 23")] = 4
+    retention_days: Annotated[int, _check(lambda d: d >= 1, "must be at least 1")] = 30
+
+    @field_validator("languages")
+    @classmethod
+    def _translated(cls, languages: list[str]) -> list[str]:
+        if not languages or not all(_LANGUAGE.fullmatch(x) for x in languages):
+            raise _problem("must be a non-empty list of language codes like \"nl\"")
+        if len(set(languages)) != len(languages):
+            raise _problem("lists a language twice")
+        have = translated_languages()
+        for language in languages:
+            if language not in have:
+                raise _problem(f"no translation for \"{language}\" (have: {', '.join(sorted(have))})")
+        return languages
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise _problem("is not a known time zone (e.g. \"Europe/Brussels\")") from None
+        return name
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise _problem("must start with http:// or https://")
+        return url.rstrip("/")
+
+
+class _Service(_Table):
+    id: Annotated[str, _check(_SERVICE_ID.fullmatch,
+                              "must be lower case letters, digits or _ (e.g. \"pickup\")")]
+    letter: Annotated[str, _check(_LETTER.fullmatch, "must be one capital letter A-Z")]
+    enabled: bool = True
+    fee_cents: Annotated[int, _check(lambda c: c >= 0, "cannot be negative")] = 0
+    minutes: Annotated[float, _check(lambda m: m > 0, "must be more than 0")] = 5.0
+    name: dict[str, _NonEmptyText] = {}  # language -> text; the keys are checked by the profile
+    bring: dict[str, list[str]] = {}
+
+
+class _Counter(_Table):
+    number: Annotated[int, _check(lambda n: n >= 1, "must be a positive number")]
+    name: str | None = None  # default: the number
+    services: Annotated[list[str], _check(bool, "is empty")]
+
+
+class _OpeningHours(_Table):
+    monday: _Spans = []
+    tuesday: _Spans = []
+    wednesday: _Spans = []
+    thursday: _Spans = []
+    friday: _Spans = []
+    saturday: _Spans = []
+    sunday: _Spans = []
+    closed_dates: Annotated[list[dt.date], BeforeValidator(_dates)] = []
+
+
+class ReaderSettings(_Table):
+    """[reader]: the residence-card reader."""
+
+    kind: Literal["pcsc", "simulated"] = "simulated"
+    name_filter: str | None = None  # part of the reader's name; None: the first reader
+
+    @field_validator("name_filter")
+    @classmethod
+    def _empty_is_any(cls, name_filter: str | None) -> str | None:
+        return name_filter or None
+
+
+class KioskSettings(_Table):
+    """[kiosk]: how the citizen's screen behaves."""
+
+    idle_seconds: Annotated[int, _check(lambda s: s >= 15, "must be at least 15 seconds")] = 60
+    ticket_without_pickup: bool = False  # a pickup ticket even when the register has no card
+    screen_only_tickets: bool = True  # printer down: show the ticket instead of going out of service
+    footer: str = ""
+
+
+class ServerSettings(_Table):
+    """[server]: settings that KIOSK_* environment variables override (see kiosk.config)."""
+
+    database_url: str | None = None
+    secret_key: str | None = None
+    data_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class PrinterProfile:
+    """[printer]: the ticket printer, checked by hardware.printer at start."""
+
+    table: Mapping[str, Any]  # as written, for TicketPrinter (which fills in its own defaults)
+    checked: PrinterSettings  # the same with defaults filled in
+
+    @property
+    def kind(self) -> str:
+        return self.checked.kind
+
+    def settings(self) -> dict[str, Any]:
+        """A copy of the table to give TicketPrinter."""
+        return dict(self.table)
+
+
+class _Profile(_Table):
+    site: _Site
+    services: Annotated[list[_Service], _check(bool, "must list at least one service")]
+    counters: Annotated[list[_Counter], _check(bool, "must list at least one counter")]
+    opening_hours: _OpeningHours = _OpeningHours()
+    reader: ReaderSettings = ReaderSettings()
+    printer: dict[str, Any] = {}  # values are checked by hardware.printer
+    kiosk: KioskSettings = KioskSettings()
+    server: ServerSettings = ServerSettings()
+
+    @field_validator("printer")
+    @classmethod
+    def _known_printer_keys(cls, printer: dict[str, Any]) -> dict[str, Any]:
+        from hardware.printer import PrinterSettings
+
+        _only_known(printer, (f.name for f in dataclasses.fields(PrinterSettings)))
+        return printer
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        languages = self.site.languages
+        hint = f"not one of the site's languages: {', '.join(languages)}"
+        ids: set[str] = set()
+        letters: set[str] = set()
+        for i, service in enumerate(self.services):
+            if service.id in ids:
+                raise _problem(f"{service.id!r} is used by two services", at=("services", i, "id"))
+            if service.letter in letters:
+                raise _problem(f"{service.letter!r} is used by two services", at=("services", i, "letter"))
+            ids.add(service.id)
+            letters.add(service.letter)
+            _only_known(service.name, languages, hint, at=("services", i, "name"))
+            _only_known(service.bring, languages, hint, at=("services", i, "bring"))
+        numbers: set[int] = set()
+        for i, counter in enumerate(self.counters):
+            if counter.number in numbers:
+                raise _problem(f"{counter.number} is used by two counters", at=("counters", i, "number"))
+            numbers.add(counter.number)
+            unknown = [x for x in counter.services if x not in ids]
+            if unknown:
+                raise _problem(f"unknown services {unknown}", at=("counters", i, "services"))
+        return self
+
+
 @dataclass(frozen=True)
 class SiteProfile:
     path: Path
@@ -69,49 +320,20 @@ class SiteProfile:
     services: dict[str, Service]
     counters: dict[int, Counter]
     opening_hours: OpeningHours
-    reader: dict[str, Any]
-    printer: dict[str, Any]
-    kiosk: dict[str, Any]
-    server: dict[str, Any]
+    reader: ReaderSettings
+    printer: PrinterProfile
+    kiosk: KioskSettings
+    server: ServerSettings
 
     @property
     def default_language(self) -> str:
         return self.languages[0]
 
 
-class _Reader:
-    """Typed access to a TOML table that reports errors by dotted key."""
-
-    def __init__(self, path: Path, data: dict, prefix: str = ""):
-        self.path, self.data, self.prefix = path, data, prefix
-
-    def fail(self, key: str, problem: str) -> SiteProfileError:
-        return SiteProfileError(f"{self.path}: {self.prefix}{key}: {problem}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        if key not in self.data:
-            if default is ...:
-                raise self.fail(key, "is missing")
-            return default
-        value = self.data[key]
-        # bool is an int in Python; a profile saying `port = true` is still wrong.
-        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-            raise self.fail(key, f"must be {_kind_name(kind)}, not {type(value).__name__} {value!r}")
-        return value
-
-    def table(self, key: str, default: Any = ...) -> _Reader:
-        value = self.get(key, dict, {} if default is ... else default)
-        return _Reader(self.path, value, f"{self.prefix}{key}.")
-
-
-def _as_tuple(kind):
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _kind_name(kind) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
-    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+def translated_languages() -> frozenset[str]:
+    """The languages the screens can speak: the source language and each with a catalog."""
+    catalogs = TRANSLATIONS.glob("*/LC_MESSAGES/messages.[mp]o")
+    return frozenset({SOURCE_LANGUAGE, *(p.parent.parent.name for p in catalogs)})
 
 
 def load_site_profile(path: str | Path) -> SiteProfile:
@@ -124,164 +346,89 @@ def load_site_profile(path: str | Path) -> SiteProfile:
         raise SiteProfileError(f"{path}: cannot read the site profile: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SiteProfileError(f"{path}: not valid TOML: {exc}") from None
-    return _parse(_Reader(path, data))
-
-
-def _parse(root: _Reader) -> SiteProfile:
-    site = root.table("site")
-    languages = tuple(site.get("languages", list))
-    if not languages or not all(isinstance(x, str) and _LANGUAGE.match(x) for x in languages):
-        raise site.fail("languages", "must be a non-empty list of language codes like \"nl\"")
-    if len(set(languages)) != len(languages):
-        raise site.fail("languages", "lists a language twice")
     try:
-        timezone = ZoneInfo(site.get("timezone", str, "Europe/Brussels"))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise site.fail("timezone", "is not a known time zone (e.g. \"Europe/Brussels\")") from None
-    reset_hour = site.get("daily_reset_hour", int, 4)
-    if not 0 <= reset_hour <= 23:
-        raise site.fail("daily_reset_hour", "must be an hour from 0 to 23")
-    retention = site.get("retention_days", int, 30)
-    if retention < 1:
-        raise site.fail("retention_days", "must be at least 1")
-    public_url = site.get("public_url", str, "http://127.0.0.1:8080").rstrip("/")
-    if not public_url.startswith(("http://", "https://")):
-        raise site.fail("public_url", "must start with http:// or https://")
-
-    services = _parse_services(root, languages)
-    counters = _parse_counters(root, services)
-    return SiteProfile(
-        path=root.path,
-        municipality=site.get("municipality", str),
-        languages=languages,
-        timezone=timezone,
-        public_url=public_url,
-        daily_reset_hour=reset_hour,
-        retention_days=retention,
-        services=services,
-        counters=counters,
-        opening_hours=_parse_hours(root.table("opening_hours")),
-        reader=_parse_reader(root.table("reader")),
-        printer=_parse_printer(root.table("printer")),
-        kiosk=_parse_kiosk(root.table("kiosk")),
-        server=dict(root.table("server").data),
-    )
+        profile = _Profile.model_validate(data)
+    except ValidationError as exc:
+        raise SiteProfileError("\n".join(f"{path}: {_describe(e)}" for e in exc.errors())) from None
+    return _site_profile(path, profile, _printer(path, profile.printer))
 
 
-def _parse_services(root: _Reader, languages: tuple[str, ...]) -> dict[str, Service]:
-    raw = root.get("services", list)
-    if not raw:
-        raise root.fail("services", "must list at least one service")
-    services: dict[str, Service] = {}
-    letters: set[str] = set()
-    for i, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise root.fail(f"services[{i}]", "must be a table ([[services]])")
-        s = _Reader(root.path, item, f"services[{i}].")
-        sid = s.get("id", str)
-        if not _SERVICE_ID.match(sid):
-            raise s.fail("id", "must be lower case letters, digits or _ (e.g. \"pickup\")")
-        if sid in services:
-            raise s.fail("id", f"{sid!r} is used by two services")
-        letter = s.get("letter", str)
-        if not re.fullmatch(r"[A-Z]", letter):
-            raise s.fail("letter", "must be one capital letter A-Z")
-        if letter in letters:
-            raise s.fail("letter", f"{letter!r} is used by two services")
-        letters.add(letter)
-        fee = s.get("fee_cents", int, 0)
-        if fee < 0:
-            raise s.fail("fee_cents", "cannot be negative")
-        minutes = float(s.get("minutes", (int, float), 5))
-        if minutes <= 0:
-            raise s.fail("minutes", "must be more than 0")
-        names = s.get("name", dict, {})
-        bring = s.get("bring", dict, {})
-        for lang, text in names.items():
-            if lang not in languages or not isinstance(text, str) or not text.strip():
-                raise s.fail(f"name.{lang}", "must be a text in one of the site's languages")
-        for lang, items in bring.items():
-            if lang not in languages or not isinstance(items, list) or not all(
-                isinstance(x, str) for x in items
-            ):
-                raise s.fail(f"bring.{lang}", "must be a list of texts in one of the site's languages")
-        services[sid] = Service(
-            id=sid, letter=letter, enabled=s.get("enabled", bool, True), fee_cents=fee,
-            minutes=minutes, names=dict(names), bring={k: tuple(v) for k, v in bring.items()},
-        )
-    return services
-
-
-def _parse_counters(root: _Reader, services: dict[str, Service]) -> dict[int, Counter]:
-    raw = root.get("counters", list)
-    if not raw:
-        raise root.fail("counters", "must list at least one counter")
-    counters: dict[int, Counter] = {}
-    for i, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise root.fail(f"counters[{i}]", "must be a table ([[counters]])")
-        c = _Reader(root.path, item, f"counters[{i}].")
-        number = c.get("number", int)
-        if number < 1 or number in counters:
-            raise c.fail("number", f"{number} must be a positive number used once")
-        served = c.get("services", list)
-        unknown = [x for x in served if x not in services]
-        if unknown or not served:
-            raise c.fail("services", f"unknown services {unknown}" if unknown else "is empty")
-        counters[number] = Counter(number, c.get("name", str, f"{number}"), tuple(served))
-    return counters
-
-
-def _parse_hours(hours: _Reader) -> OpeningHours:
-    week: dict[int, tuple[tuple[dt.time, dt.time], ...]] = {}
-    for index, day in enumerate(WEEKDAYS):
-        spans = []
-        for text in hours.get(day, list, []):
-            match = _SPAN.match(text) if isinstance(text, str) else None
-            if not match:
-                raise hours.fail(day, f"{text!r} is not a span like \"08:30-12:00\"")
-            h1, m1, h2, m2 = map(int, match.groups())
-            if not (h1 < 24 and m1 < 60 and m2 < 60 and (h2, m2) <= (24, 0)) or (h1, m1) >= (h2, m2):
-                raise hours.fail(day, f"{text!r} is not a valid span")
-            end = dt.time.max if (h2, m2) == (24, 0) else dt.time(h2, m2)
-            spans.append((dt.time(h1, m1), end))
-        week[index] = tuple(spans)
-    closed = set()
-    for text in hours.get("closed_dates", list, []):
-        try:
-            closed.add(dt.date.fromisoformat(text))
-        except (TypeError, ValueError):
-            raise hours.fail("closed_dates", f"{text!r} is not a date like \"2026-12-25\"") from None
-    return OpeningHours(week, frozenset(closed))
-
-
-def _parse_reader(reader: _Reader) -> dict[str, Any]:
-    kind = reader.get("kind", str, "simulated")
-    if kind not in ("pcsc", "simulated"):
-        raise reader.fail("kind", "must be \"pcsc\" or \"simulated\"")
-    return {"kind": kind, "name_filter": reader.get("name_filter", str, "") or None}
-
-
-def _parse_printer(printer: _Reader) -> dict[str, Any]:
-    """Checked here (keys and the driver's packages) so a wrong printer setting stops the
+def _printer(path: Path, table: dict[str, Any]) -> PrinterProfile:
+    """Checked here (values and the driver's packages) so a wrong printer setting stops the
     app at start, not at the first ticket."""
     from hardware.printer import PrinterConfigError, check_settings
 
-    settings = dict(printer.data) or {"kind": "simulated"}
+    table = table or {"kind": "simulated"}
     try:
-        check_settings(settings)
+        return PrinterProfile(table, check_settings(table))
     except PrinterConfigError as exc:
-        raise SiteProfileError(f"{printer.path}: {exc}") from None
-    return settings
+        raise SiteProfileError(f"{path}: {exc}") from None
 
 
-def _parse_kiosk(kiosk: _Reader) -> dict[str, Any]:
-    idle = kiosk.get("idle_seconds", int, 60)
-    if idle < 15:
-        raise kiosk.fail("idle_seconds", "must be at least 15 seconds")
-    return {
-        "idle_seconds": idle,
-        "ticket_without_pickup": kiosk.get("ticket_without_pickup", bool, False),
-        "screen_only_tickets": kiosk.get("screen_only_tickets", bool, True),
-        "footer": kiosk.get("footer", str, ""),
-    }
+def _site_profile(path: Path, p: _Profile, printer: PrinterProfile) -> SiteProfile:
+    hours = p.opening_hours
+    return SiteProfile(
+        path=path,
+        municipality=p.site.municipality,
+        languages=tuple(p.site.languages),
+        timezone=ZoneInfo(p.site.timezone),
+        public_url=p.site.public_url,
+        daily_reset_hour=p.site.daily_reset_hour,
+        retention_days=p.site.retention_days,
+        services={s.id: Service(
+            id=s.id, letter=s.letter, enabled=s.enabled, fee_cents=s.fee_cents, minutes=s.minutes,
+            names=dict(s.name), bring={lang: tuple(items) for lang, items in s.bring.items()},
+        ) for s in p.services},
+        counters={c.number: Counter(c.number, f"{c.number}" if c.name is None else c.name,
+                                    tuple(c.services)) for c in p.counters},
+        opening_hours=OpeningHours(
+            {i: tuple(getattr(hours, day)) for i, day in enumerate(WEEKDAYS)},
+            frozenset(hours.closed_dates),
+        ),
+        reader=p.reader,
+        printer=printer,
+        kiosk=p.kiosk,
+        server=p.server,
+    )
+
+
+# --- pydantic's errors in the profile's words ------------------------------------------
+
+_KINDS = {
+    "int_type": "an integer", "string_type": "a string", "bool_type": "true or false",
+    "float_type": "a number", "list_type": "a list", "tuple_type": "a list",
+    "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
+    "date_type": "a date", "time_type": "a time",
+}
+
+
+def _keys_at(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys of the table at `loc`, e.g. ("services", 1) -> those of a service."""
+    table: Any = _Profile
+    for part in loc:
+        if isinstance(part, str):
+            table = table.model_fields[part].annotation
+        if get_origin(table) is list:  # [[services]]: the table of each item
+            table = get_args(table)[0]
+    return list(table.model_fields)
+
+
+def _describe(error: ErrorDetails) -> str:
+    """'services[1].fee_cents: must be an integer, not str 'x''"""
+    ctx = error.get("ctx") or {}
+    loc = (*error["loc"], *ctx.get("at", ()))
+    dotted = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    kind, value = error["type"], error["input"]
+    if kind == "site_profile":
+        problem = ctx["problem"]
+    elif kind == "missing":
+        problem = "is missing"
+    elif kind in _KINDS:
+        problem = f"must be {_KINDS[kind]}, not {type(value).__name__} {value!r}"
+    elif kind == "literal_error":
+        problem = f"must be {ctx['expected']}, not {value!r}"
+    elif kind == "extra_forbidden":
+        problem = _unknown_key(str(loc[-1]), _keys_at(loc[:-1]))
+    else:
+        problem = error["msg"]
+    return f"{dotted}: {problem}" if dotted else problem

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -31,13 +30,19 @@ def make_engine(url: str) -> Engine:
         options.update(pool_size=10, max_overflow=30)
         engine = create_engine(url, **options)
         _sqlite_transactions(engine)
-        _WRITE_LOCKS[engine] = threading.Lock()
+        # SQLite lets one writer in at a time and its busy handler is not fair: under load a
+        # waiting writer can miss the lock for seconds. Writers of this process queue on a
+        # lock instead; other processes still meet the busy timeout. Kept in the engine's own
+        # options, like the engine for reading, so both live and die with the engine.
+        engine.update_execution_options(write_lock=threading.Lock())
+        engine.update_execution_options(readonly_engine=engine.execution_options(readonly=True))
         return engine
     options.update(pool_size=10, max_overflow=20, pool_timeout=5)
     if parsed.get_backend_name() == "postgresql":
         options["connect_args"] = {"connect_timeout": 3}
     engine = create_engine(url, **options)
     _ping_when_idle(engine)
+    engine.update_execution_options(readonly_engine=engine.execution_options(isolation_level="AUTOCOMMIT"))
     return engine
 
 
@@ -90,34 +95,21 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-# SQLite lets one writer in at a time and its busy handler is not fair: under load a
-# waiting writer can miss the lock for seconds. Writers of this process queue on a
-# lock instead; other processes still meet the busy timeout.
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-
-
 @contextmanager
 def writing(engine: Engine):
     """A write transaction: `with writing(engine) as conn:`."""
-    with _WRITE_LOCKS.get(engine) or nullcontext(), engine.begin() as conn:
+    with engine.get_execution_options().get("write_lock") or nullcontext(), engine.begin() as conn:
         yield conn
 
 
-_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-
-
 def for_reading(engine: Engine) -> Engine:
-    """The engine for read-only work.
+    """The engine for read-only work, made with the engine (make_engine).
 
     SQLite: a deferred transaction, so a reader never waits for writers (WAL) and its
     statements share one snapshot. PostgreSQL: autocommit; under READ COMMITTED each
     statement has its own snapshot anyway, and this saves the BEGIN and ROLLBACK round trips.
     """
-    reader = _READERS.get(engine)
-    if reader is None:
-        options = {"readonly": True} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
-        reader = _READERS[engine] = engine.execution_options(**options)
-    return reader
+    return engine.get_execution_options().get("readonly_engine") or engine
 
 
 def reading(engine: Engine):

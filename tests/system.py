@@ -23,7 +23,7 @@ def missing(reason: str):
 
 def _is_installed(package: str) -> bool:
     result = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=60
     )
     return result.returncode == 0 and "install ok installed" in result.stdout
 
@@ -42,10 +42,10 @@ def require_debian_packages(*packages: str) -> None:
             missing(f"needs the Debian packages {', '.join(absent)}: install them as root")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         if not _updated:
-            subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+            subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True, timeout=600)
             _updated = True
         result = subprocess.run(
-            ["apt-get", "install", "-y", "-qq", *absent], env=env, capture_output=True, text=True
+            ["apt-get", "install", "-y", "-qq", *absent], env=env, capture_output=True, text=True, timeout=600
         )
         if result.returncode != 0:
             missing(f"apt-get could not install {', '.join(absent)}: {result.stderr.strip()[-300:]}")

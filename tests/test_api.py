@@ -1,6 +1,8 @@
 """The JSON API: issuing, the queue, desk actions, authentication and readable errors."""
 import pytest
 
+from kiosk.checkin import Card, CheckIn, Identity
+from kiosk.extensions import office
 from tests.conftest import bearer
 from tests.sites import CLOSED_ALL_WEEK, site_variant
 
@@ -114,6 +116,25 @@ def test_call_next_returns_the_ticket_with_its_check_in_or_204(client, tokens):
     assert "Testperson" not in response.get_data(as_text=True) and "85073003328" not in response.get_data(as_text=True)
 
 
+def test_a_posted_check_in_is_stored_as_the_kiosk_stores_it(app, client, tokens):
+    posted = {"visit": "pickup", "name": " Testperson, Alex ", "age": "41", "notes": ["pin_blocked", 3],
+              "card": {"type": "F+"}, "photo": "base64…"}
+    ticket = issue(client, checkin=posted).get_json()
+    with app.app_context():
+        stored = office.queue.ticket(ticket["id"]).checkin
+    assert stored == CheckIn(visit="pickup", card=Card("F+"), identity=Identity("Testperson, Alex"),
+                             notes=("pin_blocked",)).to_json()
+    assert stored["v"] == 1 and "photo" not in stored
+    called = client.post("/api/counters/1/call-next", headers=bearer(tokens["desk"])).get_json()
+    assert called["checkin"] == {
+        "visit": "pickup", "card": {"type": "F+"}, "lost_card": False, "name": "T***, A***",
+        "national_number": None, "age": None, "pin_tries_left": None, "notes": ["pin_blocked"],
+        "confirmed": [], "missing": [], "pickup": None, "code_request": None}
+    without = issue(client).get_json()
+    with app.app_context():
+        assert office.queue.ticket(without["id"]).checkin is None
+
+
 def test_desk_actions_need_a_desk_token(client, tokens):
     issue(client)
     assert_error(client.post("/api/counters/1/call-next"), 401)
@@ -198,14 +219,13 @@ def test_a_second_call_next_for_the_same_ticket_does_not_finish_the_next_citizen
 
 
 def test_a_revoked_token_stops_working_within_seconds(client, runner, tokens, monkeypatch):
-    from kiosk import auth
-
     desk = bearer(tokens["desk"])
     assert client.post("/api/counters/1/close", headers=desk).status_code == 200
     revoked = runner.invoke(args=["token", "revoke", "--name", "test desk"])
     assert revoked.exit_code == 0 and "Revoked 1 token" in revoked.output
     assert client.post("/api/counters/1/close", headers=desk).status_code == 200  # still known a moment
-    monkeypatch.setattr(auth, "TOKEN_KNOWN_S", 0.0)  # as if those seconds had passed
+    known = client.application.extensions["office"]["tokens"]
+    monkeypatch.setattr(known, "known_s", 0.0)  # as if those seconds had passed
     assert_error(client.post("/api/counters/1/close", headers=desk), 401)
     again = runner.invoke(args=["token", "revoke", "--name", "test desk"])
     assert again.exit_code != 0 and "No valid token is named 'test desk'" in again.output

@@ -26,7 +26,7 @@ def test_concurrent_issue_and_call(queue):
             for i in range(TICKETS_EACH):
                 ticket, _ = engine.issue(SERVICES[(n + i) % 4], language="nl")
                 issued.append(ticket.id)
-        except Exception as exc:  # collected: a thread's exception would otherwise vanish
+        except Exception as exc:  # noqa: BLE001 - collected: a thread's exception would otherwise vanish
             errors.append(exc)
 
     def caller(counter):
@@ -39,7 +39,7 @@ def test_concurrent_issue_and_call(queue):
                     called.append(ticket.id)
                 elif finished_issuing:
                     return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - collected: a thread's exception would otherwise vanish
             errors.append(exc)
 
     issuers = [threading.Thread(target=issuer, args=(n,)) for n in range(ISSUERS)]

@@ -31,5 +31,5 @@ def test_calling_next_does_not_read_the_history(queue):
     queue.call_next(1)
     with queue.engine.connect() as conn:
         plans = [conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all() for sql, params in updates]
-    finish = [plan for (sql, _), plan in zip(updates, plans) if "finished_at" in sql]
+    finish = [plan for (sql, _), plan in zip(updates, plans, strict=True) if "finished_at" in sql]
     assert finish and all("ix_tickets_counter" in step[-1] for step in finish[0]), plans

@@ -7,7 +7,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
 from kiosk.queue import (
-    InvalidTransition, OfficeClosed, QueueEngine, ServiceDisabled, TicketNotFound, UnknownCounter,
+    InvalidTransition,
+    OfficeClosed,
+    QueueEngine,
+    ServiceDisabled,
+    TicketNotFound,
+    UnknownCounter,
     UnknownService,
 )
 from kiosk.schema import ticket_events, tickets

@@ -1,15 +1,19 @@
 """The site profile and the configuration layers."""
+import dataclasses
 import datetime as dt
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from hardware.printer import PrinterSettings
 from hardware.printer.escpos_lib import module_available
 from kiosk import create_app
-from kiosk.config import build_config
-from kiosk.site import DEMO_PROFILE, SiteProfileError, load_site_profile
+from kiosk.config import SETTINGS, build_config
+from kiosk.site import DEMO_PROFILE, ReaderSettings, ServerSettings, SiteProfileError, load_site_profile
 from tests.sites import site_variant
 
 EXAMPLE = Path(__file__).parent.parent / "deploy" / "site.example.toml"
@@ -29,7 +33,25 @@ def test_example_profile_is_valid_and_keeps_office_hours():
     assert not hours.is_open(dt.datetime(2026, 11, 23, 12, 30))  # lunch
     assert not hours.is_open(dt.datetime(2026, 11, 28, 10, 0))  # Saturday
     assert not hours.is_open(dt.datetime(2026, 12, 25, 9, 0))  # closed date
-    assert site.reader == {"kind": "pcsc", "name_filter": None}
+    assert site.reader == ReaderSettings(kind="pcsc", name_filter=None)
+    assert (site.printer.kind, site.printer.checked.host) == ("network", "192.0.2.50")
+    assert (site.kiosk.idle_seconds, site.kiosk.screen_only_tickets) == (60, True)
+
+
+def test_the_example_profile_shows_every_key_and_no_other():
+    """deploy/site.example.toml documents every key of every table, some in comments."""
+    from kiosk.site import KioskSettings, _Counter, _OpeningHours, _Service, _Site
+
+    lines = re.findall(r"^(# )?((\w+) = .*)$", EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE)
+    shown = {key for _, _, key in lines}
+    tables = (_Site, _Service, _Counter, _OpeningHours, ReaderSettings, KioskSettings, ServerSettings)
+    keys = [set(table.model_fields) for table in tables] + [{f.name for f in dataclasses.fields(PrinterSettings)}]
+    for known in keys:
+        assert known <= shown, sorted(known - shown)
+    assert shown <= set().union(*keys), sorted(shown - set().union(*keys))
+    for commented, line, _ in lines:
+        if commented:
+            tomllib.loads(line)  # a commented key, uncommented, is valid TOML
 
 
 @pytest.mark.parametrize("replacement, expected", [
@@ -44,7 +66,26 @@ def test_example_profile_is_valid_and_keeps_office_hours():
     (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = []'), "site.languages"),
     (('kind = "simulated"', 'kind = "magic"'), "reader.kind: must be"),
     (('fee_cents = 500', 'fee_cents = -5'), "services[3].fee_cents: cannot be negative"),
-    (('idle_seconds = 60', 'idle_seconds = 3'), "kiosk.idle_seconds"),
+    (('idle_seconds = 60', 'idle_seconds = 3'), "kiosk.idle_seconds: must be at least 15 seconds"),
+    (('idle_seconds = 60', 'idle_seconds = true'), "kiosk.idle_seconds: must be an integer, not bool True"),
+    (('minutes = 6', 'minutes = "6"'), "services[0].minutes: must be a number, not str '6'"),
+    (('minutes = 6', 'minutes = 0'), "services[0].minutes: must be more than 0"),
+    (('id = "pickup"', 'id = "Pickup"'), "services[0].id: must be lower case letters"),
+    (('id = "activation"', 'id = "pickup"'), "services[1].id: 'pickup' is used by two services"),
+    (('number = 2', 'number = 1'), "counters[1].number: 1 is used by two counters"),
+    (('services = ["pickup", "activation"]', 'services = []'), "counters[1].services: is empty"),
+    (('daily_reset_hour = 4', 'daily_reset_hour = 24'), "site.daily_reset_hour: must be an hour from 0 to 23"),
+    (('retention_days = 30', 'retention_days = 0'), "site.retention_days: must be at least 1"),
+    (('public_url = "http://127.0.0.1:8080"', 'public_url = "127.0.0.1"'), "site.public_url: must start with http"),
+    (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "nl"]'),
+     "site.languages: lists a language twice"),
+    (('monday = ["00:00-24:00"]', 'monday = ["12:00-08:30"]'), "opening_hours.monday: '12:00-08:30' is not a valid span"),
+    (('[opening_hours]', '[opening_hours]\nclosed_dates = ["2026-13-01"]'),
+     "opening_hours.closed_dates: '2026-13-01' is not a date like"),
+    (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = "nl"'),
+     "site.languages: must be a list, not str 'nl'"),
+    (('minutes = 6', 'minutes = 6\nname = { nl = " " }'), "services[0].name.nl: must not be empty"),
+    (('minutes = 6', 'minutes = 6\nbring = { nl = ["kaart", 3] }'), "services[0].bring.nl[1]: must be a string, not int 3"),
 ])
 def test_a_wrong_profile_names_file_key_and_problem(tmp_path, replacement, expected):
     path = site_variant(tmp_path, replacement)
@@ -101,8 +142,60 @@ def test_defaults_then_profile_then_environment_then_explicit(tmp_path):
 
 def test_unknown_server_setting_is_refused(tmp_path):
     profile = site_variant(tmp_path, ("[kiosk]", '[server]\ndatabse_url = "x"\n\n[kiosk]'))
-    with pytest.raises(SiteProfileError, match="server.databse_url: unknown setting"):
+    with pytest.raises(SiteProfileError, match="server.databse_url: unknown key \\(did you mean database_url\\?\\)"):
         build_config(str(tmp_path), {"SITE": str(profile)}, environ={})
+
+
+def test_the_server_table_has_the_settings_of_the_configuration():
+    assert set(ServerSettings.model_fields) == {key.lower() for key in SETTINGS}
+
+
+@pytest.mark.parametrize("replacement, expected", [
+    (("retention_days = 30", "retention_day = 7"), "site.retention_day: unknown key (did you mean retention_days?)"),
+    (('sunday = ["00:00-24:00"]', 'sunday = ["00:00-24:00"]\nmaandag = ["08:30-12:00"]'),
+     "opening_hours.maandag: unknown key (did you mean monday?)"),
+    (("idle_seconds = 60", "idle_secondz = 60"), "kiosk.idle_secondz: unknown key (did you mean idle_seconds?)"),
+    (("fee_cents = 0\nminutes = 4", "fee = 0\nminutes = 4"), "services[1].fee: unknown key (did you mean fee_cents?)"),
+    (("minutes = 4", "minutes = 4\ncolour = 'blue'"), "services[1].colour: unknown key"),
+    (('name = "Loket 2"', 'naam = "Loket 2"'), "counters[1].naam: unknown key (did you mean name?)"),
+    (('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\npaper_width = 58'),
+     "printer.paper_width: unknown key (did you mean paper_width_mm?)"),
+    (("[kiosk]", '[server]\nsecret = "x"\n\n[kiosk]'), "server.secret: unknown key (did you mean secret_key?)"),
+    (('kind = "simulated"', 'kind = "simulated"\nname = "ACS"'), "reader.name: unknown key (did you mean name_filter?)"),
+    (("[site]", "title = 'Demostad'\n\n[site]"), "title: unknown key (did you mean site?)"),
+    (('minutes = 6', 'minutes = 6\nname = { nll = "Afhalen" }'), "services[0].name.nll: unknown key (did you mean nl?)"),
+    (('minutes = 6', 'minutes = 6\nbring = { tr = ["kart"] }'),
+     "services[0].bring.tr: unknown key (not one of the site's languages: nl, fr, de, en, ar, uk)"),
+    (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "it"]'),
+     'site.languages: no translation for "it" (have: ar, de, en, fr, nl, uk)'),
+])
+def test_an_unknown_key_or_language_stops_the_start(tmp_path, replacement, expected):
+    path = site_variant(tmp_path, replacement)
+    with pytest.raises(SiteProfileError) as caught:
+        load_site_profile(path)
+    assert str(caught.value) == f"{path}: {expected}"
+
+
+def test_every_problem_is_named_on_its_own_line(tmp_path):
+    path = site_variant(tmp_path, ("retention_days = 30", "retention_day = 7"),
+                        ("daily_reset_hour = 4", "daily_reset_hour = '4'"), ("idle_seconds = 60", "idle_secondz = 60"))
+    with pytest.raises(SiteProfileError) as caught:
+        load_site_profile(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}: site.daily_reset_hour: must be an integer, not str '4'",
+        f"{path}: site.retention_day: unknown key (did you mean retention_days?)",
+        f"{path}: kiosk.idle_secondz: unknown key (did you mean idle_seconds?)",
+    ]
+
+
+def test_english_needs_no_catalog_and_every_catalog_counts(tmp_path, monkeypatch):
+    from kiosk import site as site_module
+
+    (tmp_path / "translations" / "it" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "translations" / "it" / "LC_MESSAGES" / "messages.po").write_text("", encoding="utf-8")
+    monkeypatch.setattr(site_module, "TRANSLATIONS", tmp_path / "translations")
+    path = site_variant(tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["it", "en"]'))
+    assert load_site_profile(path).languages == ("it", "en")
 
 
 def test_the_app_refuses_to_start_on_a_wrong_profile(tmp_path):

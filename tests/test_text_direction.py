@@ -30,7 +30,13 @@ def test_region_and_case_do_not_matter(tag, rtl):
 
 class TestKurdishOnTheKiosk:
     @pytest.fixture
-    def app_config(self, app_config, tmp_path):
+    def app_config(self, app_config, tmp_path, monkeypatch):
+        # a site may only list languages with a catalog; empty ones do for the page direction
+        for language in ("nl", "ckb", "ku"):
+            catalog = tmp_path / "translations" / language / "LC_MESSAGES" / "messages.po"
+            catalog.parent.mkdir(parents=True)
+            catalog.touch()
+        monkeypatch.setattr("kiosk.site.TRANSLATIONS", tmp_path / "translations")
         return {**app_config, "SITE": str(site_variant(
             tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "ckb", "ku"]')))}
 

@@ -7,8 +7,9 @@ from .document_type import DocumentType, document_type
 from .errors import CardDataError, CardStatusError, NotAnEidCard
 from .fake_cards import FakeCard, fake_cards
 from .national_number import format_national_number, is_valid_national_number, mask_national_number
-from .reader_service import ReaderError, ReaderService, ReaderSnapshot, ReaderState, make_reader_service
+from .reader_service import ReaderError, ReaderService, ReaderSnapshot, ReaderState
 from .residence_card import Address, ResidenceCard, parse_residence_card
+from .service_factory import make_reader_service
 from .simulated_service import SimulatedReaderService
 
 __all__ = [

@@ -5,11 +5,14 @@ Used in process by the simulated reader and by tests (it has a pyscard-like
 """
 from .fake_cards import FakeCard
 
-MF = (0x3F00,)
-DF_ID = (0x3F00, 0xDF01)
-IDENTITY = (0x3F00, 0xDF01, 0x4031)
-ADDRESS = (0x3F00, 0xDF01, 0x4033)
-_DIRECTORIES = {MF, DF_ID}
+# A file's path: its file identifiers from the MF down, of any depth.
+FilePath = tuple[int, ...]
+
+MF: FilePath = (0x3F00,)
+DF_ID: FilePath = (0x3F00, 0xDF01)
+IDENTITY: FilePath = (0x3F00, 0xDF01, 0x4031)
+ADDRESS: FilePath = (0x3F00, 0xDF01, 0x4033)
+_DIRECTORIES: set[FilePath] = {MF, DF_ID}
 MAX_PIN_TRIES = 3
 
 SW_OK = b"\x90\x00"
@@ -32,8 +35,8 @@ class EidApplet:
     def __init__(self, card: FakeCard):
         self.card = card
         self.pin_tries_left = card.pin_tries_left
-        self._files = {IDENTITY: card.identity, ADDRESS: card.address} if card.is_eid else {}
-        self._current: tuple[int, ...] = MF
+        self._files: dict[FilePath, bytes] = {IDENTITY: card.identity, ADDRESS: card.address} if card.is_eid else {}
+        self._current: FilePath = MF
 
     def reset(self) -> None:
         self._current = MF
@@ -57,7 +60,7 @@ class EidApplet:
             return self._verify(apdu)
         return SW_UNKNOWN_INS if cla == 0x00 else SW_UNKNOWN_CLA
 
-    def _exists(self, path: tuple[int, ...]) -> bool:
+    def _exists(self, path: FilePath) -> bool:
         return path in _DIRECTORIES or path in self._files
 
     def _select(self, apdu: bytes) -> bytes:

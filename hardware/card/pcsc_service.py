@@ -178,7 +178,7 @@ class _Watcher:
                 self._stop.wait(RETRY_INTERVAL)
             except _Stopped:
                 pass
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the reader thread must outlive any fault
                 # Never let the kiosk's reader die silently: start over with a new context.
                 delay = self._log_fault(exc)
                 self._publish(ReaderState.ERROR, ReaderError.UNREADABLE)
@@ -195,7 +195,7 @@ class _Watcher:
         delay = retry_delay(self._failures)
         frames = traceback.extract_tb(exc.__traceback__)
         where = frames[-1] if frames else None
-        key = (type(exc).__name__, where.filename if where else "", where.lineno if where else 0)
+        key = (type(exc).__name__, where.filename if where else "", (where.lineno or 0) if where else 0)
         if key in self._faults_logged:
             log.error("card reader thread failed again (%s at %s:%d); starting over in %.1f s",
                       key[0], key[1].rsplit("/", 1)[-1], key[2], delay)
@@ -292,6 +292,7 @@ class _Watcher:
         the read (the caller reads again)."""
         self._publish(ReaderState.READING, reader=reader)
         started = time.monotonic()
+        outcome: ReadOutcome | None
         try:
             with connect_card(self._scard, context, reader) as connection:
                 outcome = read_outcome(connection)

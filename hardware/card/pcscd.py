@@ -93,6 +93,16 @@ def _check_port_free(port: int) -> None:
             raise PcscdError(f"vpcd cannot listen on port {port}: {error.strerror}") from None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, as another user
+    return True
+
+
 class Pcscd:
     """`start()` waits until pcscd answers and lists vpcd's readers."""
 
@@ -130,17 +140,17 @@ class Pcscd:
         for port in (self.vpcd_port, self.vpcd_port + 1):
             _check_port_free(port)
         self._config = self._write_config()
-        self._process = subprocess.Popen(
+        process = self._process = subprocess.Popen(
             [self.executable, "--foreground", "--config", str(self._config)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        PID_FILE.write_text(str(self._process.pid))
+        PID_FILE.write_text(f"{process.pid} {os.getpid()}")
 
-        def ready():
-            if self._process.poll() is not None:
-                raise PcscdError(f"pcscd exited with status {self._process.returncode}")
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise PcscdError(f"pcscd exited with status {process.returncode}")
             return _pcsc_answers(self.reader_prefix)
 
         try:
@@ -158,7 +168,7 @@ class Pcscd:
                     process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     process.kill()
-                    process.wait()
+                    process.wait(timeout=5)  # SIGKILL cannot be ignored: a hang here is a kernel problem
             PID_FILE.unlink(missing_ok=True)
         if self._config is not None:
             shutil.rmtree(self._config, ignore_errors=True)
@@ -173,10 +183,13 @@ class Pcscd:
 
 
 def _stop_stale() -> None:
-    """A pcscd that an earlier run of ours started and could not stop (killed run)."""
+    """A pcscd that an earlier run of ours started and could not stop (killed run). One
+    whose starter still runs is not stale: it belongs to another test run on this machine."""
     try:
-        pid = int(PID_FILE.read_text())
+        pid, owner = (int(field) for field in PID_FILE.read_text().split())
     except (OSError, ValueError):
+        return
+    if _alive(owner):
         return
     if pid in pcscd_pids():
         os.kill(pid, signal.SIGTERM)

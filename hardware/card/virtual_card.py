@@ -22,6 +22,7 @@ VPCD_PORT = 35963  # reader "Virtual PCD 00 00"; 35964 is "Virtual PCD 00 01"
 EID_ATR = bytes.fromhex("3B7F96000080318065B0850300EF120FFF829000")
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0, 1, 2, 4
 _RECONNECT_INTERVAL = 0.05  # while vpcd is not listening (pcscd stopped)
+STOP_TIMEOUT = 5.0  # stop() wakes the thread; its longest wait is a 1 s connection attempt
 
 
 class VirtualCard:
@@ -65,9 +66,11 @@ class VirtualCard:
     def stop(self) -> None:
         self._stopping.set()
         self.remove()
-        if self._thread:
-            self._thread.join(timeout=5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(STOP_TIMEOUT)
+            if thread.is_alive():
+                raise RuntimeError(f"the virtual card's thread did not stop within {STOP_TIMEOUT} s")
 
     def insert(self) -> None:
         """Connect to vpcd; keeps reconnecting (pcscd restarts) until removed."""
@@ -89,8 +92,11 @@ class VirtualCard:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            # Checked after clear(): a stop() that came just before is not slept through.
+            if self._stopping.is_set():
+                break
             if not self.is_inserted:
-                self._wake.wait()
+                self._wake.wait()  # stop() and insert() set it
                 continue
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=1)
@@ -172,13 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         for card in cards.values():
             print(f"{card.id:20} {card.description}")
         return 0 if args.list else 2
-    card = VirtualCard(cards[args.card], args.host, args.port).start()
-    print(f"card {args.card} in vpcd at {args.host}:{args.port}; Ctrl-C removes it", flush=True)
     done = threading.Event()
+    # Before the card is in: a SIGTERM as soon as the card is seen still removes it cleanly.
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
-    card.stop()
+    virtual_card = VirtualCard(cards[args.card], args.host, args.port).start()
+    print(f"card {args.card} in vpcd at {args.host}:{args.port}; Ctrl-C removes it", flush=True)
+    done.wait()  # until a signal: the card stays in for as long as its user wants
+    virtual_card.stop()
     return 0
 
 

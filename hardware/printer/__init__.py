@@ -3,7 +3,7 @@
 No Flask, no database: the caller passes a `TicketPrint` with already translated texts and
 gets a `PrintOutcome` back. Typical use:
 
-    printer = TicketPrinter(site_profile.printer)     # the [printer] table
+    printer = TicketPrinter(site_profile.printer.settings())  # the checked [printer] table
     outcome = printer.print_ticket(ticket)
     if not outcome.printed:
         show render_html(ticket) and a message for outcome.reason

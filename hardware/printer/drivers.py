@@ -219,7 +219,7 @@ class EscposDevicePrinter(Printer):
         try:
             device = self._open_device(self.settings)
             device.open()
-        except Exception as exc:  # python-escpos, pyusb and pyserial raise many types
+        except Exception as exc:  # noqa: BLE001 - python-escpos, pyusb and pyserial raise many types
             reason = classify(exc)
             raise PrinterError(
                 "offline" if reason == "error" else reason, f"cannot open {self.describe()}: {exc}"
@@ -245,7 +245,7 @@ class _EscposConnection(PrinterConnection):
                 answer += bytes(chunk)
         except PrinterError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any transport failure is a PrinterError
             raise PrinterError(classify(exc), f"status query failed: {exc}") from None
         return parse_status(answer[:STATUS_ANSWER_LENGTH])
 
@@ -254,13 +254,13 @@ class _EscposConnection(PrinterConnection):
         try:
             # python-escpos has no public call for raw bytes; _raw is its transport hook.
             self._device._raw(job)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any transport failure is a PrinterError
             raise PrinterError(classify(exc), f"sending the ticket failed: {exc}") from None
 
     def close(self) -> None:
         try:
             self._device.close()
-        except Exception:  # closing a device that vanished must not hide the outcome
+        except Exception:  # noqa: BLE001 - closing a device that vanished must not hide the outcome
             pass
 
 
@@ -440,11 +440,12 @@ class SimulatedPrinter(Printer):
 
 
 class _SimulatedConnection(PrinterConnection):
-    _STATUS = {
-        "ok": dict(online=True, paper="ok", cover_open=False),
-        "paper_near_end": dict(online=True, paper="near_end", cover_open=False),
-        "paper_out": dict(online=False, paper="out", cover_open=False),
-        "cover_open": dict(online=False, paper="ok", cover_open=True),
+    # mode → (online, paper, cover_open)
+    _STATUS: dict[str, tuple[bool, str, bool]] = {
+        "ok": (True, "ok", False),
+        "paper_near_end": (True, "near_end", False),
+        "paper_out": (False, "out", False),
+        "cover_open": (False, "ok", True),
     }
 
     def __init__(self, printer: SimulatedPrinter, mode: str):
@@ -452,7 +453,8 @@ class _SimulatedConnection(PrinterConnection):
         self._mode = mode
 
     def status(self, deadline: float) -> PrinterStatus:
-        return PrinterStatus(error=None, **self._STATUS[self._mode])
+        online, paper, cover_open = self._STATUS[self._mode]
+        return PrinterStatus(online=online, paper=paper, cover_open=cover_open, error=None)
 
     def send(self, job: bytes, ticket: TicketPrint | None, deadline: float) -> None:
         try:

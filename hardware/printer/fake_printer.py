@@ -40,6 +40,7 @@ _ANSWERS = {
     "cover_open": {1: 0x1A, 2: 0x16, 3: 0x12, 4: 0x12},
 }
 _DLE, _EOT = 0x10, 0x04
+STOP_TIMEOUT = 5.0  # stop() wakes the server thread's select(); only a slow on_job delays it
 
 
 @dataclass(frozen=True)
@@ -174,9 +175,11 @@ class FakeNetworkPrinter:
             self._wake.send(b"x")
         except OSError:
             pass  # the server thread already ended
-        self._thread.join()
-        self._thread = None
+        thread, self._thread = self._thread, None
+        thread.join(STOP_TIMEOUT)
         self._wake.close()
+        if thread.is_alive():
+            raise RuntimeError(f"the fake printer's thread did not stop within {STOP_TIMEOUT} s")
 
     def __enter__(self) -> FakeNetworkPrinter:
         return self.start()

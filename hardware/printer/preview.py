@@ -94,8 +94,11 @@ _DOTS = {58: 384, 80: 576}  # printable width at 203 dpi
 _MARGIN = 12
 
 
+_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
 @functools.lru_cache(maxsize=16)
-def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int, bold: bool) -> _Font:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     try:
         return ImageFont.truetype(name, size)
@@ -162,7 +165,7 @@ def render_png(
 
 
 def _wrap_pixels(
-    text: str, font: ImageFont.ImageFont, max_width: int, indent: str = ""
+    text: str, font: _Font, max_width: int, indent: str = ""
 ) -> list[str]:
     """Greedy word wrap to `max_width` pixels; rows after the first start with `indent`."""
     rows: list[str] = []

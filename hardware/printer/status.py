@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DLE_EOT = b"\x10\x04"
 QUERY_PRINTER = 1
@@ -32,7 +32,7 @@ REASONS = ("paper_out", "cover_open", "offline", "timeout", "busy", "error")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

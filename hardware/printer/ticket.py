@@ -46,7 +46,7 @@ class TicketLabels:
     def coerce(cls, value: TicketLabels | Mapping[str, str] | None) -> TicketLabels:
         if value is None:
             return cls()
-        if isinstance(value, cls):
+        if isinstance(value, TicketLabels):
             return value
         return cls(**dict(value))
 
@@ -118,7 +118,7 @@ def ticket_lines(
         content = _Content(
             service=ticket.service_name,
             labels=ticket.labels,
-            bring=ticket.bring,
+            bring=tuple(ticket.bring),
             footer=ticket.footer,
         )
     labels = content.labels
@@ -175,15 +175,16 @@ def _paper_content(ticket: TicketPrint, code_page: str) -> _Content:
 
     service = printable(ticket.service_name)
 
-    label_texts = [printable(text) for text in ticket.labels.texts()]
-    if all(text is not None for text in label_texts):
-        labels = TicketLabels(*label_texts)
+    label_texts = ticket.labels.texts()
+    paper_labels = [text for text in map(printable, label_texts) if text is not None]
+    if len(paper_labels) == len(label_texts):
+        labels = TicketLabels(*paper_labels)
     else:
         labels = ticket.labels_main or TicketLabels()
 
-    bring_texts = [printable(item) for item in ticket.bring]
-    if all(text is not None for text in bring_texts):
-        bring = tuple(bring_texts)
+    paper_bring = tuple(text for text in map(printable, ticket.bring) if text is not None)
+    if len(paper_bring) == len(ticket.bring):
+        bring = paper_bring
     else:
         bring = tuple(ticket.bring_main or ())
 

@@ -10,89 +10,30 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import threading
-import time
-from collections import deque
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from ..auth import Principal, current_principal
+from ..auth import IDLE_TIMEOUT, current_principal, sign_in
 from ..extensions import csrf, office
-from . import bp
-from .users import LoginRefused, active_user, authenticate
+from .users import LoginRefused, authenticate
+
+bp = Blueprint("accounts", __name__)
 
 log = logging.getLogger(__name__)
 
-IDLE_TIMEOUT = dt.timedelta(minutes=30)
-SEEN_RESOLUTION = dt.timedelta(minutes=1)  # rewrite the cookie at most once a minute
 LANDING = {"clerk": "desk.index", "supervisor": "desk.index", "facility": "ops.index"}
-
-
-class LoginThrottle:
-    """Failed logins per client address in this process: a brake on guessing across many
-    user names, which the per-account lockout alone does not stop."""
-
-    def __init__(self, limit: int = 30, window_s: float = 600, addresses: int = 10_000):
-        self.limit, self.window_s, self.addresses = limit, window_s, addresses
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str) -> deque[float]:
-        """The address's failures within the window; kept only if there are any."""
-        failures = self._failures.pop(address, deque())
-        while failures and failures[0] < time.monotonic() - self.window_s:
-            failures.popleft()
-        if failures:
-            self._failures[address] = failures
-        return failures
-
-    def blocked(self, address: str) -> bool:
-        with self._lock:
-            return len(self._recent(address)) >= self.limit
-
-    def failed(self, address: str) -> None:
-        with self._lock:
-            if len(self._failures) >= self.addresses:  # many addresses: forget the stale ones
-                for other in list(self._failures):
-                    self._recent(other)
-            self._failures[address] = self._recent(address)
-            self._failures[address].append(time.monotonic())
 
 
 @bp.record_once
 def _setup(state) -> None:
     state.app.config["PERMANENT_SESSION_LIFETIME"] = IDLE_TIMEOUT  # Flask's default is 31 days
-    state.app.extensions["login_throttle"] = LoginThrottle()
 
 
 def _now() -> dt.datetime:
     return office.clock()
-
-
-def _stamp(moment: dt.datetime) -> float:
-    return (moment - dt.datetime(1970, 1, 1)).total_seconds()
-
-
-def session_principal() -> Principal | None:
-    """The signed-in staff member, or None (never signed in, timed out, or disabled)."""
-    user_id = session.get("user_id")
-    if user_id is None:
-        return None
-    now = _stamp(_now())
-    seen = session.get("seen", 0.0)
-    if now - seen > IDLE_TIMEOUT.total_seconds():
-        session.clear()
-        return None
-    user = active_user(office.engine, user_id)
-    if user is None:
-        session.clear()
-        return None
-    if request.headers.get("X-Refresh") != "auto" and now - seen >= SEEN_RESOLUTION.total_seconds():
-        session["seen"] = now
-    return Principal("user", user.role, user.username)
 
 
 def staff_page(*roles: str):
@@ -135,7 +76,7 @@ def login():
     next_page = _safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("accounts/login.html", next_page=next_page, message=None)
-    throttle: LoginThrottle = current_app.extensions["login_throttle"]
+    throttle = office.login_throttle
     address = request.remote_addr or "unknown"
     username = request.form.get("username", "").strip().lower()
     if throttle.blocked(address):
@@ -153,9 +94,7 @@ def login():
             message = _("Wrong user name or password.")
         return render_template("accounts/login.html", next_page=next_page, username=username,
                                message=message), 401
-    session.clear()  # a fresh session at sign-in: nothing carried over from before
-    session.permanent = True
-    session.update(user_id=user.id, seen=_stamp(_now()))
+    sign_in(user.id)
     log.info("user %d signed in", user.id)
     return redirect(next_page or _landing(user.role))
 

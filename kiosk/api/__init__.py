@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-from . import routes  # noqa: E402,F401  (registers the views)
+"""The JSON API for desks, boards and other systems, described in OpenAPI (/api/openapi.json)."""

@@ -99,8 +99,9 @@ def openapi_document(self_url: str) -> dict:
         "info": {"title": "Snelbalie kiosk API", "version": "1"},
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "Made with `kiosk token create --role kiosk|desk|ops --name NAME`"}},
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "Made with `kiosk token create --role kiosk|desk|ops --name NAME`"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error", "message"],
                           "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
@@ -114,8 +115,9 @@ def openapi_document(self_url: str) -> dict:
                     "called_at": {"type": ["string", "null"], "format": "date-time"},
                     "checkin": {"type": ["object", "null"]}}},
             },
-            "responses": {"Error": {"description": "A JSON error a person can read",
-                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": {"Error": {
+                "description": "A JSON error a person can read",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
         },
         "servers": [{"url": "/"}],
         "x-self": self_url,

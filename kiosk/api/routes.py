@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 
 from ..auth import require
-from ..checkin import clerk_view
+from ..checkin import CheckIn, clerk_view
 from ..extensions import office
 from ..queue import Ticket
-from . import bp
 from .openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
 
 DESK_ROLES = ("desk", "clerk", "supervisor")
 TICKET_ACTIONS = {
@@ -34,7 +35,7 @@ def ticket_json(ticket: Ticket, *, with_checkin: bool = False) -> dict:
         "called_at": iso(ticket.called_at),
     }
     if with_checkin:  # identity masked: showing it in full is a logged desk action
-        data["checkin"] = clerk_view(ticket.checkin)
+        data["checkin"] = clerk_view(CheckIn.from_json(ticket.checkin))
     return data
 
 
@@ -65,10 +66,12 @@ def issue_ticket():
     checkin = body.get("checkin")
     if checkin is not None and not isinstance(checkin, dict):
         abort(400, description="'checkin' must be a JSON object.")
+    # stored as the kiosk stores it: the keys it knows, each of its type (kiosk.checkin)
+    stored = None if checkin is None else CheckIn.from_json(checkin).to_json()
     priority = body.get("priority", False)
     if not isinstance(priority, bool):
         abort(400, description="'priority' must be true or false.")
-    ticket, place = office.queue.issue(service, language=language, checkin=checkin, priority=priority)
+    ticket, place = office.queue.issue(service, language=language, checkin=stored, priority=priority)
     return jsonify(id=ticket.id, number=ticket.number, service=ticket.service,
                    position=place.position, estimated_wait_s=place.estimated_wait_s,
                    status_url=office.status_url(ticket)), 201

@@ -2,25 +2,21 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from flask import abort, current_app, render_template, request
-from flask_babel import force_locale, gettext as _
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from ..extensions import office
 from ..i18n import RIGHT_TO_LEFT
 from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
-from . import bp
-from .sounds import Speaker, SpeakerBusy, chime_wav
+from .sounds import SpeakerBusy, chime_wav
+
+bp = Blueprint("board", __name__, url_prefix="/board")
 
 NUMBER = re.compile(r"^([A-Z])(\d{3,4})$")
 ROTATE_S = 8  # the board shows its labels in each site language in turn
 CALLS_SHOWN = 7  # the latest and six before it
-
-
-@bp.record_once
-def _setup(state) -> None:
-    state.app.extensions["board_speaker"] = Speaker(Path(state.app.config["DATA_DIR"]) / "speech")
 
 
 def board_texts(language: str) -> dict[str, str]:
@@ -87,7 +83,7 @@ def speech(language: str, number: str, counter: int):
         text = _("Number %(number)s, counter %(counter)d", number=f"{letter} {int(digits)}",
                  counter=counter)
     try:
-        path = current_app.extensions["board_speaker"].wav(language, text, queue.business_day())
+        path = office.speaker.wav(language, text, queue.business_day())
     except SpeakerBusy:
         abort(503, description="Spoken calls are busy; the board plays the chime alone.")
     if path is None:

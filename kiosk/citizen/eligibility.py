@@ -5,10 +5,12 @@ The kiosk only diagnoses and routes: it never unblocks a PIN or activates anythi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from hardware.card import ResidenceCard
 
+from ..checkin import Card, CheckIn, Identity, PickupPlace
 from ..pickups import Pickup
 
 # The visits these rules know; a site's own services get a ticket without a card.
@@ -54,14 +56,14 @@ def assess(
             return Assessment(visit, False, refusal="no_card_ready", age=age)
         return Assessment(visit, True, checklist=bring, pickup=pickup, age=age)
 
-    if lost_card:  # every other visit works on the card itself
+    if lost_card or card is None:  # every other visit works on the card itself
         return Assessment(visit, False, refusal="card_needed")
 
     if visit == "activation":
         if card.is_expired_on(today):
             # certificates of an expired card cannot be activated: the counter helps on
             return Assessment(visit, True, notes=("expired",), checklist=(CARD,), age=age)
-        notes = ("minor_authentication_only",) if age < ADULT_AGE else ()
+        notes: tuple[str, ...] = ("minor_authentication_only",) if card.age_on(today) < ADULT_AGE else ()
         return Assessment(visit, True, notes=notes, checklist=(CARD, PIN_OR_PUK), age=age)
 
     if visit in ("pin_reset", "new_codes") and card.is_expired_on(today):
@@ -82,3 +84,31 @@ def assess(
         return Assessment(visit, True, notes=notes, checklist=(CARD, FEE), age=age)
 
     return Assessment(visit, False, refusal="unknown_visit")
+
+
+def site_service(visit: str) -> Assessment:
+    """A site's own service: the rules do not know it, so it needs no card and anyone may
+    take a ticket for it."""
+    return Assessment(visit, True)
+
+
+def check_in(
+    assessment: Assessment, *, card: ResidenceCard | None, lost_card: bool, national_number: str | None,
+    checklist: Sequence[str], ticked: Collection[str], today: dt.date,
+) -> CheckIn:
+    """What the ticket carries to the clerk: the rules' outcome, the card (or the typed
+    national number) and which items of the screen's checklist the citizen ticked, as codes
+    that the desk words in the clerk's language."""
+    pickup = assessment.pickup
+    return CheckIn(
+        visit=assessment.visit,
+        card=Card(card.card_type, card.is_expired_on(today)) if card else None,
+        lost_card=lost_card,
+        identity=Identity(f"{card.last_name}, {card.given_names}" if card else None, national_number),
+        age=assessment.age,
+        pin_tries_left=assessment.pin_tries_left,
+        notes=assessment.notes,
+        confirmed=tuple(code for code in checklist if code in ticked),
+        missing=tuple(code for code in checklist if code not in ticked),
+        pickup=PickupPlace(pickup.storage, pickup.card_number) if pickup else None,
+    )

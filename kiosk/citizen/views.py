@@ -6,7 +6,7 @@ import logging
 import secrets
 import traceback
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -15,34 +15,33 @@ from werkzeug.exceptions import HTTPException
 
 from hardware.card import ReaderError, ReaderState
 
-from .. import code_requests, pickups
+from .. import pickups
 from ..auth import from_this_pc, require
+from ..checkin import CheckIn
 from ..errors import is_database_down, respond, wants_json
 from ..extensions import csrf, office
 from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
-from ..printing import preview_html, print_ticket
-from ..queue import QueueError
+from ..printing import preview_html
 from ..services import checklist_text, fee_text, service_name, site_items
-from . import bp
-from .eligibility import CHECKED_VISITS, assess
+from ..ticketing import Issued, Outcome, Refused, Ticketing
+from .eligibility import CHECKED_VISITS, assess, check_in, site_service
+from .flow import Flow
 from .forms import ConfirmForm, NationalNumberForm
-from .once import Issued, OncePerFlow, Refused
+
+bp = Blueprint("citizen", __name__, url_prefix="/kiosk")
 
 log = logging.getLogger(__name__)
 
-FLOW_KEYS = ("visit", "lost", "typed_number", "reader_after", "card_version", "card_key", "flow_id",
-             "ticket", "ticket_number", "print_failed")
 READER_DOWN = {"no_reader", "reader_gone", "pcsc_down"}
 CARD_WAIT_S = 5  # short: a page left behind keeps its waiting request this long
 DOC_STOP_PHONE = "00800 2123 2123"  # free from Belgium and most of Europe
 DOC_STOP_PHONE_ABROAD = "+32 2 518 2123"
 TICKET_IDLE_S = 30
 SCREEN_ONLY_TICKET_IDLE_S = 180  # the printer failed: the screen is the citizen's only copy
-ISSUE_WAIT_S = 30  # a second post of a screen waits this long for the first one's ticket
 NOT_SCREENS = {"citizen.card_state", "citizen.health", "citizen.dev_cards", "citizen.dev_insert",
                "citizen.dev_remove"}
 
-issued_flows = OncePerFlow()
+ticketing = Ticketing()
 
 
 def card_is_in(snapshot) -> bool:
@@ -51,14 +50,15 @@ def card_is_in(snapshot) -> bool:
         ReaderError.UNREADABLE, ReaderError.NOT_RESIDENCE_CARD)
 
 
-def reader_after() -> int:
+def reader_after(flow: Flow) -> int:
     """The reader's version when this visit was chosen: only a card read after it belongs
     to this citizen (the one before may have left theirs in the reader)."""
     version = office.reader.snapshot().version
-    after = session.setdefault("reader_after", version)
-    if version < after:  # the reader service restarted, counting anew
-        after = session["reader_after"] = version
-    return after
+    # none yet: from now on; lower: the reader service restarted, counting anew
+    if flow.reader_after is None or version < flow.reader_after:
+        flow.reader_after = version
+        flow.save(session)
+    return flow.reader_after
 
 
 def reader_message(snapshot, after: int) -> str:
@@ -71,6 +71,8 @@ def reader_message(snapshot, after: int) -> str:
 def card_key(card) -> str:
     """A keyed hash of the card number: the session cookie is signed, not secret."""
     key = current_app.secret_key
+    if not key:
+        raise RuntimeError("the app has no SECRET_KEY")
     key = key if isinstance(key, bytes) else key.encode()
     return hmac.new(key, card.card_number.encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -87,7 +89,7 @@ def out_of_service_reasons() -> list[str]:
     snapshot = office.reader.snapshot()
     if snapshot.state == ReaderState.NO_READER or (snapshot.error and str(snapshot.error) in READER_DOWN):
         reasons.append("reader")
-    if not office.site.kiosk["screen_only_tickets"] and not office.printer.check_status().ready:
+    if not office.site.kiosk.screen_only_tickets and not office.printer.check_status().ready:
         reasons.append("printer")
     return reasons
 
@@ -107,8 +109,7 @@ def out_of_service(reasons: list[str]):
 
 
 def forget_flow() -> None:
-    for key in FLOW_KEYS:
-        session.pop(key, None)
+    Flow.forget(session)
 
 
 def go_home():
@@ -168,14 +169,14 @@ def not_found(unknown):
 
 def language_url(code: str) -> str:
     """This screen in another language (a posted form's screen: the visit choice)."""
-    if request.method != "GET" or request.endpoint == "citizen.not_found":
+    if request.method != "GET" or request.endpoint in (None, "citizen.not_found"):
         return url_for("citizen.visit", lang=code)
     return url_for(request.endpoint, **(request.view_args or {}), lang=code)
 
 
 @bp.context_processor
 def screen_context():
-    return {"idle_seconds": office.site.kiosk["idle_seconds"], "languages": office.site.languages,
+    return {"idle_seconds": office.site.kiosk.idle_seconds, "languages": office.site.languages,
             "language_names": LANGUAGE_NAMES, "rtl": RIGHT_TO_LEFT, "language_url": language_url}
 
 
@@ -220,86 +221,98 @@ def lost_card():
     return render_template("citizen/lost.html", phone=DOC_STOP_PHONE, phone_abroad=DOC_STOP_PHONE_ABROAD)
 
 
-def begin_visit() -> bool:
-    """A visit chosen by ?visit=ID starts a fresh flow; True when one is under way."""
+def begin_visit() -> Flow | None:
+    """A visit chosen by ?visit=ID starts a fresh flow; the flow under way, if any."""
     visit_id = request.args.get("visit")
     if visit_id is not None:
         service = office.site.services.get(visit_id)
         forget_flow()
         if service is None or not service.enabled:
-            return False
-        session["visit"] = visit_id
-        session["lost"] = request.endpoint == "citizen.type_number"
-        session["reader_after"] = office.reader.snapshot().version
-    return "visit" in session
+            return None
+        flow = Flow(visit=visit_id, lost=request.endpoint == "citizen.type_number",
+                    reader_after=office.reader.snapshot().version)
+        flow.save(session)
+        return flow
+    flow = Flow.load(session)
+    return flow if flow.visit is not None else None
 
 
-def current_service():
+def current_service(flow: Flow):
     """The service of the flow under way, or None (none chosen, or gone from the site)."""
-    service = office.site.services.get(session.get("visit") or "")
+    service = office.site.services.get(flow.visit or "")
     return service if service is not None and service.enabled else None
 
 
 @bp.get("/identify")
 def identify():
-    if not begin_visit():
+    flow = begin_visit()
+    if flow is None:
         return redirect(url_for("citizen.visit"))
-    if session["visit"] not in CHECKED_VISITS:
+    if flow.visit not in CHECKED_VISITS:
         return redirect(url_for("citizen.confirm"))
-    after = reader_after()
+    after = reader_after(flow)
     snapshot = office.reader.snapshot()
     if snapshot.state == ReaderState.READY and snapshot.version > after:
         return redirect(url_for("citizen.check"))
-    return render_template("citizen/identify.html", visit=session["visit"], after=after,
+    return render_template("citizen/identify.html", visit=flow.visit, after=after,
                            message=reader_message(snapshot, after))
 
 
 @bp.route("/identify/number", methods=["GET", "POST"])
 def type_number():
-    if not begin_visit() or session.get("visit") != "pickup":
+    flow = begin_visit()
+    if flow is None or flow.visit != "pickup":
         return redirect(url_for("citizen.visit"))
     form = NationalNumberForm()
     if form.validate_on_submit():
-        session["lost"] = True
-        session["typed_number"] = form.national_number.data
+        flow.lost, flow.typed_number = True, form.national_number.data
+        flow.save(session)
         return redirect(url_for("citizen.check"))
     return render_template("citizen/keypad.html", form=form)
 
 
-def visit_card():
+def visit_card(flow: Flow):
     """The card of this visit: read since the visit was chosen and, when a screen is posted,
     the very card that screen was shown for (not one swapped in since). None otherwise."""
     snapshot = office.reader.snapshot()
-    if snapshot.state != ReaderState.READY or snapshot.version <= reader_after():
+    if snapshot.state != ReaderState.READY or snapshot.version <= reader_after(flow):
         return None
     if request.method == "POST":
         # the version alone would do, except across a restart of the reader service
-        if snapshot.version != session.get("card_version") or card_key(snapshot.card) != session.get("card_key"):
+        if snapshot.version != flow.card_version or card_key(snapshot.card) != flow.card_key:
             return None
     else:
-        session["card_version"], session["card_key"] = snapshot.version, card_key(snapshot.card)
+        flow.card_version, flow.card_key = snapshot.version, card_key(snapshot.card)
+        flow.save(session)
     return snapshot.card
 
 
-def current_assessment(visit_id: str):
+def current_assessment(flow: Flow, visit_id: str):
     """The person's card (or typed number) and what the rules say of the visit; None
     when the card is not (or no longer) this visit's."""
-    lost = bool(session.get("lost"))
-    card = None if lost else visit_card()
-    if card is None and not (lost and session.get("typed_number")):
-        return None
-    national_number = session.get("typed_number") if lost else card.national_number
+    if flow.lost:
+        card, national_number = None, flow.typed_number
+        if not national_number:
+            return None
+    else:
+        card = visit_card(flow)
+        if card is None:
+            return None
+        national_number = card.national_number
     pickup = pickups.ready_for(office.engine, national_number) if visit_id == "pickup" else None
-    assessment = assess(visit_id, card=card, lost_card=lost, today=office.queue.today(), pickup=pickup,
-                        ticket_without_pickup=office.site.kiosk["ticket_without_pickup"])
+    assessment = assess(visit_id, card=card, lost_card=flow.lost, today=office.queue.today(), pickup=pickup,
+                        ticket_without_pickup=office.site.kiosk.ticket_without_pickup)
     return assessment, card, national_number
 
 
-def screen_form(checklist) -> ConfirmForm:
+def screen_form(flow: Flow, checklist) -> ConfirmForm:
     """The ticket form of a screen, carrying the flow id its one ticket is issued for."""
     form = ConfirmForm()
     form.confirmed.choices = list(checklist)
-    form.flow_id.data = session.setdefault("flow_id", secrets.token_urlsafe(12))
+    if flow.flow_id is None:
+        flow.flow_id = secrets.token_urlsafe(12)
+        flow.save(session)
+    form.flow_id.data = flow.flow_id
     return form
 
 
@@ -307,39 +320,27 @@ def screen_form(checklist) -> ConfirmForm:
 def check():
     if request.method == "POST" and (outcome := issued_before()):
         return answer(outcome)  # a double tap: the first post's ticket
-    service = current_service()
+    flow = Flow.load(session)
+    service = current_service(flow)
     if service is None:
         return go_home()
     if service.id not in CHECKED_VISITS:
         return redirect(url_for("citizen.confirm"))
-    found = current_assessment(service.id)
+    found = current_assessment(flow, service.id)
     if found is None:
         return go_home()
     assessment, card, national_number = found
     lang = language()
     checklist = checklist_items(assessment, service, lang)
-    form = screen_form(checklist_choices(service, checklist, lang))
+    form = screen_form(flow, checklist_choices(service, checklist, lang))
     if assessment.may_take_ticket and form.validate_on_submit():
-        chosen = set(form.confirmed.data or ())
-        checkin = {
-            "visit": assessment.visit,
-            "card": {"type": card.card_type, "expired": card.is_expired_on(office.queue.today())} if card else None,
-            "lost_card": bool(session.get("lost")),
-            "name": f"{card.last_name}, {card.given_names}" if card else None,
-            "national_number": national_number,
-            "age": assessment.age,
-            "pin_tries_left": assessment.pin_tries_left,
-            "notes": list(assessment.notes),
-            "confirmed": [code for code in checklist if code in chosen],
-            "missing": [code for code in checklist if code not in chosen],
-            "pickup": {"storage": assessment.pickup.storage, "card_number": assessment.pickup.card_number}
-            if assessment.pickup else None,
-        }
-        return issue_ticket(assessment.visit, checkin, national_number, form.contact.data or "")
+        checkin = check_in(assessment, card=card, lost_card=flow.lost, national_number=national_number,
+                           checklist=checklist, ticked=set(form.confirmed.data or ()), today=office.queue.today())
+        return take_ticket(flow, service.id, checkin, form.contact.data or "")
     return render_template(
         "citizen/check.html", assessment=assessment, form=form, service=service,
         service_title=service_name(service, lang), fee=fee_text(service, lang), card=card,
-        lost=bool(session.get("lost")), card_version=session.get("card_version"),
+        lost=flow.lost, card_version=flow.card_version,
     )
 
 
@@ -363,96 +364,48 @@ def confirm():
     screen shows the site's name and list."""
     if request.method == "POST" and (outcome := issued_before()):
         return answer(outcome)
-    if request.method == "GET":  # the form posts to this same address, ?visit= and all
-        begin_visit()
-    service = current_service()
+    # the form posts to this same address, ?visit= and all
+    flow = (begin_visit() if request.method == "GET" else None) or Flow.load(session)
+    service = current_service(flow)
     if service is None:
         return go_home()
     if service.id in CHECKED_VISITS:
         return redirect(url_for("citizen.identify"))
     lang = language()
     checklist = site_items(service, lang)
-    form = screen_form(checklist_choices(service, checklist, lang))
+    form = screen_form(flow, checklist_choices(service, checklist, lang))
     if form.validate_on_submit():
-        chosen = set(form.confirmed.data or ())
-        checkin = {
-            "visit": service.id, "card": None, "lost_card": False, "name": None, "national_number": None,
-            "notes": [], "pickup": None,
-            "confirmed": [code for code in checklist if code in chosen],
-            "missing": [code for code in checklist if code not in chosen],
-        }
-        return issue_ticket(service.id, checkin, None, "")
+        checkin = check_in(site_service(service.id), card=None, lost_card=False, national_number=None,
+                           checklist=checklist, ticked=set(form.confirmed.data or ()), today=office.queue.today())
+        return take_ticket(flow, service.id, checkin, "")
     return render_template("citizen/confirm.html", form=form, service_title=service_name(service, lang),
                            fee=fee_text(service, lang), paid=bool(service.fee_cents))
 
 
-def issued_before() -> Issued | Refused | None:
+def issued_before() -> Outcome:
     """What an earlier post of this screen got, checked before the card: the citizen may
     pull it right after tapping, and the second post of a double tap must still show the
     first one's ticket."""
-    claim = issued_flows.get(request.form.get("flow_id"))
-    return claim.wait(ISSUE_WAIT_S) if claim else None
+    return ticketing.taken(request.form.get("flow_id"))
 
 
-def issue_ticket(visit_id: str, checkin: dict, national_number: str | None, contact: str):
-    """Issue this screen's one ticket; a second post of the same screen gets the same one."""
+def take_ticket(flow: Flow, visit_id: str, checkin: CheckIn, contact: str):
+    """Issue this screen's one ticket (kiosk.ticketing); a second post of the same screen
+    gets the same one."""
     flow_id = request.form.get("flow_id")
-    if not flow_id or flow_id != session.get("flow_id"):
+    if not flow_id or flow_id != flow.flow_id:
         return go_home()
-    claim, first = issued_flows.claim(flow_id)
-    if not first:
-        return answer(claim.wait(ISSUE_WAIT_S))
-    outcome = None
-    try:
-        outcome = issue_and_print(visit_id, checkin, national_number, contact)
-    finally:
-        issued_flows.settle(flow_id, claim, outcome)
-    return answer(outcome)
-
-
-def issue_and_print(visit_id, checkin, national_number, contact) -> Issued | Refused:
-    try:
-        ticket, place = office.queue.issue(visit_id, language=language(), checkin=checkin)
-    except QueueError as exc:
-        log.warning("no ticket: %s", exc.code)
-        return Refused(exc.code)
-    # From here on the ticket exists: nothing may keep it from the screen.
-    show_ticket(Issued(ticket.id, ticket.number, print_failed=True))
-    if visit_id == "new_codes":
-        record_code_request(ticket, checkin, national_number, contact)
-    return Issued(ticket.id, ticket.number, print_failed=not printed(ticket, place))
-
-
-def record_code_request(ticket, checkin, national_number, contact) -> None:
-    try:
-        code_request = code_requests.record(office.engine, ticket.id, national_number, contact, office.clock())
-        checkin["code_request"] = {"id": code_request.id, "contact": code_request.contact_kind}
-    except Exception as exc:  # noqa: BLE001 - the ticket is issued; the clerk takes the request
-        log.error("ticket %s: code request not recorded (%s)", ticket.number, type(exc).__name__)
-        checkin["notes"] = [*checkin["notes"], "code_request_not_recorded"]
-    try:
-        office.queue.update_checkin(ticket.id, checkin)
-    except Exception as exc:  # noqa: BLE001 - the clerk sees the visit without the request
-        log.error("ticket %s: check-in not updated (%s)", ticket.number, type(exc).__name__)
-
-
-def printed(ticket, place) -> bool:
-    try:
-        outcome = print_ticket(ticket, place)
-    except Exception as exc:  # noqa: BLE001 - the screen shows the ticket, the desk reprints it
-        log.error("ticket %s not printed (%s)", ticket.number, type(exc).__name__)
-        return False
-    if not outcome.printed:
-        log.warning("ticket %s shown on screen only: printer %s", ticket.number, outcome.reason)
-    return outcome.printed
+    return answer(ticketing.take(office, flow_id, visit=visit_id, language=language(), checkin=checkin,
+                                 contact=contact, remember=show_ticket))
 
 
 def show_ticket(issued: Issued) -> None:
+    """The flow ends with its ticket: only that stays, for the ticket screen."""
     forget_flow()
-    session.update(ticket=issued.ticket_id, ticket_number=issued.number, print_failed=issued.print_failed)
+    Flow(ticket=issued).save(session)
 
 
-def answer(outcome: Issued | Refused | None):
+def answer(outcome: Outcome):
     if isinstance(outcome, Refused):
         forget_flow()
         return render_template("citizen/refused.html", code=outcome.code), 409
@@ -464,17 +417,17 @@ def answer(outcome: Issued | Refused | None):
 
 @bp.get("/ticket")
 def ticket():
-    ticket_id = session.get("ticket")
-    if ticket_id is None:
+    issued = Flow.load(session).ticket
+    if issued is None:
         return redirect(url_for("citizen.home"))
-    print_failed = session.get("print_failed", False)
+    print_failed = issued.print_failed
     try:
-        ticket = office.queue.ticket(ticket_id)
+        ticket = office.queue.ticket(issued.ticket_id)
         place = office.queue.place(ticket)
         details = {"number": ticket.number, "place": place, "preview": preview_html(ticket, place)}
     except Exception as exc:  # noqa: BLE001 - the number alone still tells the citizen their turn
-        log.error("ticket %s shown without details (%s)", session.get("ticket_number"), type(exc).__name__)
-        details = {"number": session.get("ticket_number"), "place": None, "preview": None}
+        log.error("ticket %s shown without details (%s)", issued.number, type(exc).__name__)
+        details = {"number": issued.number, "place": None, "preview": None}
     screen_only = print_failed or details["preview"] is None
     return render_template(
         "citizen/ticket.html", **details, print_failed=print_failed,
@@ -526,7 +479,7 @@ def health():
 # --- the simulated reader, for demos and development --------------------------------------
 
 def simulated_reader():
-    if office.site.reader["kind"] != "simulated" or not from_this_pc():
+    if office.site.reader.kind != "simulated" or not from_this_pc():
         abort(404)
     return office.reader
 

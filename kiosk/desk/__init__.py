@@ -3,8 +3,3 @@
 Queue actions go through the JSON API (kiosk.api) with the clerk's session; this blueprint
 adds the pages, the desk's state, and the two actions only a desk has: showing a citizen's
 identity in full (logged) and reprinting a ticket."""
-from flask import Blueprint
-
-bp = Blueprint("desk", __name__, url_prefix="/desk")
-
-from . import views  # noqa: E402,F401  (registers the routes)

@@ -1,31 +1,30 @@
 """Desk routes: the counter choice, the desk page, its state, show in full, reprint."""
 from __future__ import annotations
 
-from flask import abort, jsonify, render_template, url_for
+from flask import Blueprint, abort, jsonify, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import insert
 
 from ..accounts.views import staff_page
 from ..api.routes import DESK_ROLES
 from ..auth import current_principal, require
+from ..checkin import CheckIn, clerk_view
+from ..disclosures import record_disclosure
 from ..extensions import office
 from ..i18n import LANGUAGE_NAMES
 from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
 from ..printing import print_ticket
 from ..queue import CounterState, Ticket
 from ..queue.engine import AT_COUNTER
-from ..schema import disclosures
 from ..services import checklist_text
-from ..storage import writing
-from . import bp
-from ..checkin import clerk_view, identity
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 STAFF_ROLES = ("clerk", "supervisor")  # people at a desk; `desk` tokens are for machines
 WAITING_SHOWN = 12  # numbers listed per service; the count covers all
-# The kiosk's notes (kiosk.citizen.eligibility, kiosk.citizen.views) as what the clerk
+# The kiosk's notes (kiosk.citizen.eligibility, kiosk.ticketing) as what the clerk
 # has to know or do; a note not listed here is shown as its code.
 NOTES = {
     "minor_authentication_only": _l("Under 18: only the authentication certificate"),
@@ -147,10 +146,10 @@ def state(counter: int):
 
 
 def clerk_checkin(ticket: Ticket) -> dict:
-    """The ticket's check-in, masked (kiosk.checkin), in the clerk's language whatever the
+    """The ticket's check-in, masked (kiosk.checkin.clerk_view), in the clerk's language whatever the
     citizen's: the visit's name, the notes and checklist as texts. A site line the clerk's
     language lacks comes from the office's main language, else from the citizen's."""
-    view = clerk_view(ticket.checkin)
+    view = clerk_view(CheckIn.from_json(ticket.checkin))
     lang = str(get_locale())
     service = office.site.services.get(view["visit"])
     fallbacks = (office.site.default_language, ticket.language)
@@ -176,10 +175,11 @@ def disclose(counter: int, ticket_id: int):
     ticket = _today_ticket(ticket_id)
     if ticket.status not in AT_COUNTER or ticket.counter != counter:
         abort(409, description=_("Only the identity of the ticket at your counter can be shown."))
-    with writing(office.engine) as conn:
-        conn.execute(insert(disclosures).values(
-            ticket_id=ticket.id, username=current_principal().name, at=office.clock()))
-    response = jsonify(identity(ticket.checkin))
+    principal = current_principal()
+    if principal is None:  # require() lets none through; the log needs a name
+        abort(401)
+    record_disclosure(office.engine, ticket.id, principal.name, office.clock())
+    response = jsonify(CheckIn.from_json(ticket.checkin).identity.in_full())
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,7 +1,12 @@
 """The queue engine: tickets, numbering, calling and waits. No Flask, no HTTP."""
-from .engine import Call, CounterState, Overview, Place, QueueEngine, ServiceLoad, Ticket, TRANSITIONS
+from .engine import TRANSITIONS, Call, CounterState, Overview, Place, QueueEngine, ServiceLoad, Ticket
 from .errors import (
-    InvalidTransition, OfficeClosed, QueueError, ServiceDisabled, TicketNotFound, UnknownCounter,
+    InvalidTransition,
+    OfficeClosed,
+    QueueError,
+    ServiceDisabled,
+    TicketNotFound,
+    UnknownCounter,
     UnknownService,
 )
 from .rules import QueueRules, ServiceRule

@@ -20,7 +20,18 @@ from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Connection, Engine, and_, bindparam, cast, func, insert, null, or_, select, update,
+    BigInteger,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +41,11 @@ from kiosk.schema import counter_states, number_sequences, ticket_events, ticket
 from kiosk.storage import for_reading, writing
 
 from .errors import (
-    InvalidTransition, OfficeClosed, ServiceDisabled, TicketNotFound, UnknownCounter,
+    InvalidTransition,
+    OfficeClosed,
+    ServiceDisabled,
+    TicketNotFound,
+    UnknownCounter,
     UnknownService,
 )
 from .rules import QueueRules
@@ -208,7 +223,7 @@ class QueueEngine:
         day = self.rules.business_day(now)
         with writing(self.engine) as conn:
             seq = self._next_number(conn, day, rule.letter)
-            values = dict(day=day, number=f"{rule.letter}{seq:03d}", service=service, status=WAITING,
+            values: dict[str, Any] = dict(day=day, number=f"{rule.letter}{seq:03d}", service=service, status=WAITING,
                           priority=1 if priority else 0, language=language, counter=None,
                           arrived_at=now, called_at=None, finished_at=None,
                           status_token=secrets.token_urlsafe(9), checkin=checkin)
@@ -436,7 +451,7 @@ class QueueEngine:
             # The version first: a change made while reading then shows as a newer version
             # on the next poll, never as a version that claims what was not read.
             version = self._version(conn)
-            counts = dict(conn.execute(
+            counts: dict[str, int] = dict(conn.execute(
                 select(tickets.c.service, func.count())
                 .where(tickets.c.day == day, tickets.c.status == WAITING)
                 .group_by(tickets.c.service)
@@ -463,7 +478,7 @@ class QueueEngine:
             .limit(calls * 3)
         ).all()
         seen: set[str] = set()
-        latest = []
+        latest: list[Call] = []
         for row in recent:
             if row.number not in seen and len(latest) < calls:
                 seen.add(row.number)

@@ -2,8 +2,3 @@
 
 Made for phones; found only by the ticket's random token (72 bits) and only on the ticket's
 day; shows the number and the counter, never a name or national number."""
-from flask import Blueprint
-
-bp = Blueprint("track", __name__, url_prefix="/t")
-
-from . import views  # noqa: E402,F401  (registers the routes)

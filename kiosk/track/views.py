@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import math
 
-from flask import g, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import force_locale
 
 from ..extensions import office
 from ..i18n import RIGHT_TO_LEFT
 from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
-from . import bp
+
+bp = Blueprint("track", __name__, url_prefix="/t")
 
 
 @bp.after_request

@@ -120,6 +120,6 @@ def test_applet_pin_counter_and_card_data():
 def test_cli_lists_the_cards():
     result = subprocess.run(
         [sys.executable, "-m", "hardware.card.virtual_card", "--list"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2], timeout=60,
     )  # fmt: skip
     assert [line.split()[0] for line in result.stdout.splitlines()] == list(FAKE_CARD_IDS)

@@ -1,6 +1,9 @@
 """The real PC/SC path: pcscd, vsmartcard's vpcd reader and the virtual card."""
+import os
+import selectors
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,22 @@ TIMEOUT = 10  # a card shows up ~0.4 s after it connects to vpcd
 
 def wait_state(service, state, error=None):
     return service.wait_for(lambda s: s.state == state and s.error == error, TIMEOUT)
+
+
+def _read_line(stream, timeout: float) -> str:
+    """A line of a child's output; fails after `timeout` s instead of waiting for ever."""
+    deadline = time.monotonic() + timeout
+    line = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while not line.endswith(b"\n"):
+            if not selector.select(max(0.0, deadline - time.monotonic())):
+                raise AssertionError(f"no output line within {timeout} s (got {line!r})")
+            chunk = os.read(stream.fileno(), 1)
+            if not chunk:
+                raise AssertionError(f"output closed (got {line!r})")
+            line += chunk
+    return line.decode()
 
 
 def test_insert_read_remove(reader_service, virtual_card, virtual_reader):
@@ -132,13 +151,19 @@ def test_virtual_card_command_line(reader_service, pcscd):
         [sys.executable, "-m", "hardware.card.virtual_card", "--card", "type-l", "--port", str(pcscd.vpcd_port)],
         cwd=Path(__file__).parents[2],
         stdout=subprocess.PIPE,
-        text=True,
     )
     try:
-        assert "type-l" in process.stdout.readline()
+        assert "type-l" in _read_line(process.stdout, TIMEOUT)
         assert wait_state(reader_service, ReaderState.READY).card.card_type == "L"
     finally:
         process.terminate()
-        assert process.wait(timeout=TIMEOUT) == 0
-        process.stdout.close()
+        try:
+            process.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=TIMEOUT)
+            raise
+        finally:
+            process.stdout.close()
+    assert process.returncode == 0
     wait_state(reader_service, ReaderState.WAITING)

@@ -7,8 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from tests.system import wait_until
-
 from hardware.card.eid_applet import EidApplet
 from hardware.card.fake_cards import FakeCard
 from hardware.card.pcsc_service import (
@@ -18,8 +16,10 @@ from hardware.card.pcsc_service import (
     retry_delay,
 )
 from hardware.card.reader_service import ReaderError, ReaderState
+from tests.system import wait_until
 
 TIMEOUT = 5
+HANG_LIMIT = 30  # a hung command still returns after this: no test leaves its thread behind
 
 
 class FakePcsc:
@@ -193,7 +193,7 @@ class FakePcsc:
             self.swap(reader, card)
             return self.SCARD_W_REMOVED_CARD, []
         if self.hang_after is not None and self._sent > self.hang_after:
-            self.unhang.wait()  # a driver call that SCardCancel cannot interrupt
+            self.unhang.wait(HANG_LIMIT)  # a driver call that SCardCancel cannot interrupt
         return self.SCARD_S_SUCCESS, list(applet.respond(bytes(apdu)))
 
 
@@ -205,6 +205,7 @@ def pcsc():
 @pytest.fixture
 def start_service(pcsc):
     services = []
+    before = _watcher_threads()
 
     def start(reader_filter=None):
         service = PcscReaderService(reader_filter, scard=pcsc)
@@ -215,6 +216,8 @@ def start_service(pcsc):
     yield start
     for service in services:
         service.stop()
+    pcsc.unhang.set()  # a command a test left hanging returns, so its thread can end
+    wait_until(lambda: not _watcher_threads() - before, timeout=TIMEOUT, what="the reader threads to end")
 
 
 def wait_state(service, state, error=None):
@@ -366,7 +369,7 @@ def test_a_watcher_that_outlives_stop_changes_nothing(pcsc, start_service, cards
 def test_retry_delay_doubles_up_to_a_cap():
     delays = [retry_delay(n) for n in range(1, 12)]
     assert delays[:3] == [0.2, 0.4, 0.8]
-    assert all(later >= earlier for earlier, later in zip(delays, delays[1:]))
+    assert all(later >= earlier for earlier, later in itertools.pairwise(delays))
     assert delays[-1] == MAX_FAULT_DELAY == 30.0
 
 
@@ -379,7 +382,7 @@ def test_a_persistent_fault_backs_off_and_logs_one_traceback(pcsc, start_service
         wait_until(lambda: len(pcsc.faults_at) >= 4, timeout=5, what="four faults")
         service.stop()
     faults = pcsc.faults_at
-    gaps = [later - earlier for earlier, later in zip(faults, faults[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(faults)]
     assert gaps[1] >= 0.4 * 0.95 and gaps[2] >= 0.8 * 0.95, gaps
     failures = [m for m in caplog.messages if "card reader thread failed" in m]
     assert len(failures) >= 3

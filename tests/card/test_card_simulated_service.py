@@ -1,5 +1,6 @@
 """The simulated reader service, and the parts of the service interface it shares with
 the PC/SC one."""
+import itertools
 import json
 import subprocess
 import sys
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hardware.card.reader_service import ReaderError, ReaderState, make_reader_service
+from hardware.card.reader_service import ReaderError, ReaderState
+from hardware.card.service_factory import make_reader_service
 from hardware.card.simulated_service import SIMULATED_READER, SimulatedReaderService
 
 TODAY = date(2025, 11, 23)
@@ -129,7 +131,10 @@ def test_snapshot_to_dict_is_json(service):
 
 
 def test_concurrent_inserts_keep_versions_increasing(service):
+    # another thread's remove can make this one's a no-op (no new version), so each thread
+    # sees versions that never go back; every insert is a change (reading, then read) of its own
     seen_by_thread = [[] for _ in range(4)]
+    start = service.snapshot().version
 
     def insert_and_remove(seen):
         for _ in range(20):
@@ -145,7 +150,8 @@ def test_concurrent_inserts_keep_versions_increasing(service):
         thread.join(timeout=10)
     for seen in seen_by_thread:
         assert len(seen) == 40
-        assert all(a < b for a, b in zip(seen, seen[1:]))
+        assert all(a <= b for a, b in itertools.pairwise(seen))
+    assert service.snapshot().version >= start + 4 * 20 * 2
     assert service.snapshot().state == ReaderState.WAITING
 
 
@@ -168,4 +174,4 @@ def test_simulated_service_works_without_pyscard():
         "assert (real.snapshot().state, real.snapshot().error) == ('error', 'pcsc_down')\n"
         "assert 'pyscard' in real.snapshot().message\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2], timeout=60)

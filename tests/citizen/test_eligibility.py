@@ -1,7 +1,6 @@
 """The rules that decide whether a visit makes sense, on the fake cards."""
-import datetime as dt
-
 import dataclasses
+import datetime as dt
 
 import pytest
 

@@ -4,10 +4,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from hardware.printer.fake_printer import FakeNetworkPrinter
 from kiosk.demo import demo_pickups_csv
 from kiosk.extensions import office
 from kiosk.pickups import import_pickups
-from hardware.printer.fake_printer import FakeNetworkPrinter
 from tests.citizen.screens import SITE_SERVICE
 from tests.live import axe_violations
 from tests.sites import site_variant

@@ -197,7 +197,7 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(client, staff):
 
 @sqlite_only
 def test_many_failures_from_one_address_are_throttled(app, client, staff):
-    app.extensions["login_throttle"].limit = 3
+    app.extensions["office"]["login_throttle"].limit = 3
     for name in ("a1", "a2", "a3"):
         assert sign_in(client, name, "guess guess").status_code == 401
     assert sign_in(client, "clerk").status_code == 429  # even the right password, from there
@@ -228,7 +228,7 @@ def test_a_disabled_account_loses_its_session_at_once(app, client, staff):
 
 
 def test_the_throttle_forgets_old_failures_and_stale_addresses():
-    from kiosk.accounts.views import LoginThrottle
+    from kiosk.accounts.throttle import LoginThrottle
 
     throttle = LoginThrottle(limit=1, window_s=3600, addresses=2)
     throttle.failed("192.0.2.1")

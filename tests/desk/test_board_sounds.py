@@ -110,7 +110,7 @@ def test_a_busy_speaker_answers_at_once_and_the_board_just_chimes(app, client, t
     require_debian_packages("espeak-ng")
     assert [call(app, 1), call(app, 1)] == ["A001", "A002"]
     assert speech(client, "nl/A001-1").status_code == 200  # made before the rush
-    slots = app.extensions["board_speaker"].slots
+    slots = app.extensions["office"]["speaker"].slots
     held = 0
     try:
         while slots.acquire(blocking=False):  # every synthesis slot taken, as by slow calls

@@ -2,11 +2,19 @@
 import pytest
 from sqlalchemy import select
 
-from kiosk.checkin import clerk_view, mask_name, mask_national_number
+from kiosk.checkin import CheckIn, clerk_view, mask_name, mask_national_number
+from kiosk.extensions import office
 from kiosk.schema import disclosures
 from tests.conftest import bearer
 from tests.desk.conftest import (
-    CHECKIN, NAME, NATIONAL_NUMBER, PERSONAL, SITE_SERVICE_AT_COUNTER_1, SignedIn, form_csrf, issue,
+    CHECKIN,
+    NAME,
+    NATIONAL_NUMBER,
+    PERSONAL,
+    SITE_SERVICE_AT_COUNTER_1,
+    SignedIn,
+    form_csrf,
+    issue,
 )
 from tests.sites import site_variant
 
@@ -29,14 +37,16 @@ def test_names_keep_only_initials(value, masked):
 
 
 def test_clerk_view_drops_what_it_does_not_expect():
-    view = clerk_view({"visit": 7, "name": 42, "confirmed": ["card", 3], "notes": "pin_blocked",
-                       "missing": [None, "puk"], "card": "F+", "age": True,
-                       "pickup": {"storage": "Kast A", "extra": {"x": 1}}})
+    view = clerk_view(CheckIn.from_json({
+        "visit": 7, "name": 42, "confirmed": ["card", 3], "notes": "pin_blocked", "missing": [None, "puk"],
+        "card": "F+", "age": True, "pickup": {"storage": "Kast A", "extra": {"x": 1}},
+        "code_request": {"id": "12", "contact": 5}}))
     assert view["visit"] is None and view["name"] is None and view["card"] is None
     assert view["confirmed"] == ["card"] and view["missing"] == ["puk"] and view["notes"] == []
-    assert view["age"] is None and view["pickup"] == {"storage": "Kast A"}
-    assert clerk_view(None)["confirmed"] == []
-    assert clerk_view({"visit": "residence_certificate"})["visit"] == "residence_certificate"
+    assert view["age"] is None and view["pickup"] == {"storage": "Kast A"} and view["code_request"] is None
+    assert clerk_view(None) == clerk_view(CheckIn.from_json(None)) == clerk_view(CheckIn.from_json([1]))
+    assert clerk_view(None)["confirmed"] == [] and clerk_view(None)["card"] is None
+    assert clerk_view(CheckIn.from_json({"visit": "residence_certificate"}))["visit"] == "residence_certificate"
 
 
 @sqlite_only
@@ -143,6 +153,20 @@ def test_a_check_in_stored_as_texts_still_shows_as_it_is(app, client, staff):
     checkin = called_checkin(clerk_in(client, "fr"), 1)
     assert checkin["confirmed"] == ["Je huidige verblijfskaart"] and checkin["missing"] == ["Your PUK code"]
     assert checkin["notes"] == [] and checkin["visit_name"] == "Retirer votre nouvelle carte de séjour"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_a_check_in_stored_before_versions_shows_as_before(app, clerk):
+    with app.app_context():  # as a kiosk of the version before wrote it: no "v"
+        old, _place = office.queue.issue("pickup", language="nl", checkin=CHECKIN)
+    assert "v" not in CHECKIN
+    checkin = called_checkin(clerk, 1)
+    assert checkin["name"] == "T***, J***" and checkin["national_number"] == "85.07.30-***.**"
+    assert checkin["card"] == {"type": "F+", "expired": False} and checkin["pin_tries_left"] == 3
+    assert checkin["confirmed"] == ["Your current residence card", "The letter with your PIN and PUK codes"]
+    shown = clerk.post(f"/desk/1/tickets/{old.id}/disclose").get_json()
+    assert shown == {"name": NAME, "national_number": "85.07.30-033.28"}
 
 
 @sqlite_only

@@ -47,7 +47,7 @@ def test_two_desks_calling_at_once_get_different_tickets(app, live_server, staff
         start = threading.Barrier(2)
         results, errors = [None, None], []
 
-        def press(i):
+        def press(i, start=start, results=results, errors=errors):
             try:
                 start.wait()
                 results[i] = desks[i].call_next(counter=i + 1)

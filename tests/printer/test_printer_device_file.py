@@ -17,7 +17,6 @@ import pytest
 
 from hardware.printer import PrinterError, TicketPrinter, parse_settings
 from hardware.printer.drivers import FilePrinter
-from hardware.printer.status import STATUS_QUERY
 from tests.system import wait_until
 
 MARGIN = 0.5
@@ -74,7 +73,8 @@ class PtyPrinter:
     def close(self):
         self._stop = True
         self.taking.set()
-        self._thread.join()
+        self._thread.join(timeout=5)  # it wakes at least every 50 ms to see the stop
+        assert not self._thread.is_alive(), "the pty printer's thread did not stop"
         os.close(self._master)
         os.close(self._slave)
 

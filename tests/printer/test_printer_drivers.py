@@ -1,4 +1,5 @@
 """Settings, the simulated and file drivers, and the optional USB/serial dependencies."""
+import json
 import os
 import subprocess
 import sys
@@ -127,13 +128,30 @@ def test_file_printer_missing_device_is_offline_and_creates_nothing(tmp_path, ma
 
 
 def test_escpos_import_leaves_logging_and_temp_dirs_alone(tmp_path):
-    """python-escpos calls logging.basicConfig() and mkdtemp() when imported."""
+    """python-escpos calls logging.basicConfig() and mkdtemp() when imported; neither may
+    reach the application, and nothing process-wide may change meanwhile (other threads
+    use tempfile, the root logger and the environment at the same time)."""
     code = (
-        "import logging, tempfile\n"
+        "import json, logging, os, tempfile, types\n"
+        "changes = []\n"
+        "class Watched(types.ModuleType):\n"
+        "    def __setattr__(self, name, value):\n"
+        "        changes.append('tempfile.' + name)\n"
+        "        super().__setattr__(name, value)\n"
+        "tempfile.__class__ = Watched\n"
+        "root = logging.getLogger()\n"
+        "real_add_handler = root.addHandler\n"
+        "def add_handler(handler):\n"
+        "    changes.append('root handler')\n"
+        "    real_add_handler(handler)\n"
+        "root.addHandler = add_handler\n"
+        "environment = dict(os.environ)\n"
         "from hardware.printer.escpos_lib import escpos_printers\n"
         "escpos_printers()\n"
         "import escpos.capabilities as c\n"
-        "print(len(logging.getLogger().handlers), c.pickle_dir)\n"
+        "if dict(os.environ) != environment:\n"
+        "    changes.append('environment')\n"
+        "print(json.dumps([changes, len(root.handlers), c.pickle_dir]))\n"
     )
     env = dict(os.environ, TMPDIR=str(tmp_path))
     env.pop("ESCPOS_CAPABILITIES_PICKLE_DIR", None)
@@ -142,10 +160,12 @@ def test_escpos_import_leaves_logging_and_temp_dirs_alone(tmp_path):
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     )
     assert result.returncode == 0, result.stderr
-    handlers, pickle_dir = result.stdout.split()
-    assert handlers == "0"
+    changes, handlers, pickle_dir = json.loads(result.stdout)
+    assert changes == []
+    assert handlers == 0
     assert pickle_dir == str(tmp_path / "snelbalie-escpos")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snelbalie-escpos"]
+    assert list((tmp_path / "snelbalie-escpos").iterdir())  # the capabilities cache
 
 
 def test_the_simulated_printer_reports_a_mode_change_at_once(tmp_path):

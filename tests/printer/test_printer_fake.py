@@ -99,5 +99,10 @@ def test_command_line_fake_printer():
             proc.stdin.close()  # the fake keeps serving without a terminal
         finally:
             proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
-    assert proc.returncode == 0, proc.stderr
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # leaving the with block waits for the process without a timeout
+                raise
+        stderr = proc.stderr.read()
+    assert proc.returncode == 0, stderr

@@ -1,5 +1,4 @@
 """Printed or told why not: every printer state, against the fake network printer."""
-import socket
 import threading
 import time
 
@@ -23,6 +22,7 @@ from tests.system import wait_until
 
 # Timing margin on top of a deadline: thread start, scheduling on a busy test machine.
 MARGIN = 0.5
+RELEASE_LIMIT = 30  # a blocked driver gives up after this even if a test never releases it
 
 
 def settle(fake):
@@ -171,8 +171,7 @@ def test_one_job_at_a_time_and_no_interleaving(fake_printer, make_ticket):
     threads = [threading.Thread(target=issue, args=(t,)) for t in tickets]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    wait_until(lambda: not any(t.is_alive() for t in threads), timeout=20, what="every ticket")
 
     assert all(outcome.printed for outcome in outcomes.values())
     settle(fake_printer)
@@ -201,7 +200,8 @@ class BlockingPrinter(Printer):
 
             def send(self, job, ticket, deadline):
                 printer.sending.set()
-                printer.release.wait()
+                if not printer.release.wait(RELEASE_LIMIT):
+                    raise TimeoutError("the blocking driver was never released")
                 printer.sent.append(job)
 
             def close(self):
@@ -271,7 +271,8 @@ def test_a_ticket_does_not_wait_behind_a_status_check(fake_printer, make_ticket)
     fake_printer.mode = "ok"  # the check's query stays unanswered; the ticket's is not
     outcome = printer.print_ticket(make_ticket())
     assert outcome.printed and checking.is_alive()  # printed while the check still waits
-    checking.join()
+    checking.join(2.0 + MARGIN)  # the check's own deadline
+    assert not checking.is_alive()
 
 
 def test_a_status_check_does_not_wait_for_a_ticket_on_a_device(make_ticket):
@@ -287,7 +288,8 @@ def test_a_status_check_does_not_wait_for_a_ticket_on_a_device(make_ticket):
         assert time.monotonic() - started < 0.5
     finally:
         release.set()
-        printing.join()
+        printing.join(5.0 + MARGIN)  # the ticket's deadline
+    assert not printing.is_alive()
 
 
 def test_listener_errors_do_not_break_printing(fake_printer, make_ticket, caplog):
@@ -309,7 +311,7 @@ def test_python_escpos_driver_path(fake_printer, make_ticket):
         device.device.settimeout(timeout)
         try:
             return device.device.recv(n)
-        except socket.timeout:
+        except TimeoutError:
             return b""
 
     settings = parse_settings(fake_printer.settings(deadline=1.0))

@@ -11,7 +11,6 @@ from tests.printer.conftest import ARABIC
 from tests.printer.escpos_reader import read_escpos
 
 
-
 class _Lines(HTMLParser):
     """(data-line, text) pairs in document order; for the QR line, the image's alt text."""
 

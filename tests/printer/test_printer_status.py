@@ -1,6 +1,6 @@
 """Status bytes (DLE EOT 1, 2, 4) and the reason codes derived from them."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from hardware.printer.status import (
     failure_reason,
     parse_status,
 )
+from tests.system import wait_until
 
 
 def test_status_query_asks_printer_offline_cause_and_roll_paper():
@@ -53,7 +54,7 @@ def test_not_reported_status_still_prints():
 
 def test_latest_status_keeps_the_newest_from_any_thread():
     latest = LatestStatus()
-    base = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2025, 1, 1, tzinfo=UTC)
     statuses = [
         PrinterStatus(True, "ok", False, None, checked_at=base + timedelta(seconds=n))
         for n in range(200)
@@ -61,6 +62,5 @@ def test_latest_status_keeps_the_newest_from_any_thread():
     threads = [threading.Thread(target=latest.set, args=(s,)) for s in reversed(statuses)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    wait_until(lambda: not any(t.is_alive() for t in threads), what="every thread to set its status")
     assert latest.get() == statuses[-1]

@@ -1,0 +1,28 @@
+"""The kiosk flow's session state: one value under one key."""
+from kiosk.citizen.flow import KEY, Flow
+from kiosk.ticketing import Issued
+
+
+def test_saved_under_one_key_and_loaded_back():
+    session = {"lang": "fr"}
+    flow = Flow(visit="pickup", lost=True, typed_number="85073003328", reader_after=4, flow_id="abc")
+    flow.save(session)
+    assert set(session) == {"lang", KEY}
+    assert Flow.load(session) == flow
+    ticket = Flow(ticket=Issued(7, "A001", print_failed=True))
+    ticket.save(session)
+    assert Flow.load(session) == ticket
+
+
+def test_forget_drops_the_flow_and_keys_of_older_versions_but_not_the_language():
+    session = {"lang": "ar", "visit": "pickup", "typed_number": "85073003328", "ticket": 3}
+    Flow(visit="pickup").save(session)
+    Flow.forget(session)
+    assert session == {"lang": "ar"}
+    assert Flow.load(session) == Flow()
+
+
+def test_a_flow_this_version_cannot_read_is_a_new_one():
+    for stored in ({"visit": ["pickup"]}, {"reader_after": True}, {"lost": "yes"}, {"card_version": "3"},
+                   {"ticket": {"ticket_id": 1}}, {"ticket": [1, "A001", False]}, {"unknown": 1}, "pickup"):
+        assert Flow.load({KEY: stored}) == Flow(), stored
