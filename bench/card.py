@@ -6,6 +6,7 @@ identity file, address file and card data 20 times as the reader service does
 
     .venv/bin/python bench/card.py [--reads 20] [--card adult-f-plus]
 """
+
 from __future__ import annotations
 
 import argparse

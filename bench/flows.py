@@ -8,6 +8,7 @@ tap until the next screen is ready (p50/p95 over all rounds), and the time from 
 the card to the check screen. With --screenshots, also saves a picture of every screen
 (portrait 1080x1920) into that folder.
 """
+
 from __future__ import annotations
 
 import sys
@@ -33,9 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.live import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-NAVIGATION_MS = "() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; }"
+NAVIGATION_MS = (
+    "() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; }"
+)
 VISITS = {  # visit -> fake card
-    "pickup": "adult-f-plus", "activation": "minor-17", "pin_reset": "pin-blocked", "new_codes": "type-h",
+    "pickup": "adult-f-plus",
+    "activation": "minor-17",
+    "pin_reset": "pin-blocked",
+    "new_codes": "type-h",
 }
 
 
@@ -50,8 +56,12 @@ class Demo:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, KIOSK_DATA_DIR=directory)
-        self.process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo", "--port", str(self.port)],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.cli", "demo", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -63,8 +73,12 @@ class Demo:
                 time.sleep(0.05)
 
     def card(self, action: str, card: str | None = None) -> None:
-        request = urllib.request.Request(f"{self.url}/kiosk/dev/cards/{action}", data=json.dumps({"card": card}).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        request = urllib.request.Request(
+            f"{self.url}/kiosk/dev/cards/{action}",
+            data=json.dumps({"card": card}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         urllib.request.urlopen(request, timeout=5).close()
 
     def stop(self):
@@ -179,12 +193,16 @@ def main():
                     card_times.append(card_to_check)
                 all_times += times
                 all_system += system
-                print(f"{visit:11s} taps home->ticket: {'/'.join(map(str, sorted(taps)))}; "
-                      f"tap to next screen loaded p50 {ms(system, 50):.0f} ms, p95 {ms(system, 95):.0f} ms "
-                      f"(with the test driver's own overhead p50 {ms(times, 50):.0f}, p95 {ms(times, 95):.0f})")
-            print(f"all visits   tap to next screen loaded p50 {ms(all_system, 50):.0f} ms, "
-                  f"p95 {ms(all_system, 95):.0f} ms ({len(all_system)} screen changes, {len(all_times)} taps); "
-                  f"card inserted -> check screen p50 {ms(card_times, 50):.0f} ms, p95 {ms(card_times, 95):.0f} ms")
+                print(
+                    f"{visit:11s} taps home->ticket: {'/'.join(map(str, sorted(taps)))}; "
+                    f"tap to next screen loaded p50 {ms(system, 50):.0f} ms, p95 {ms(system, 95):.0f} ms "
+                    f"(with the test driver's own overhead p50 {ms(times, 50):.0f}, p95 {ms(times, 95):.0f})"
+                )
+            print(
+                f"all visits   tap to next screen loaded p50 {ms(all_system, 50):.0f} ms, "
+                f"p95 {ms(all_system, 95):.0f} ms ({len(all_system)} screen changes, {len(all_times)} taps); "
+                f"card inserted -> check screen p50 {ms(card_times, 50):.0f} ms, p95 {ms(card_times, 95):.0f} ms"
+            )
             if args.screenshots:
                 for visit, card in VISITS.items():
                     page.goto(demo.url + f"/kiosk/identify?visit={visit}&lang=en")

@@ -9,6 +9,7 @@ version and fetched what it shows. The server's CPU comes from /proc/<pid>/stat.
     .venv/bin/python bench/live.py [--screens 100] [--calls 20] [--interval 0.5]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -121,14 +122,19 @@ def database(postgres_url: str | None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screens", type=int, default=100)
-    parser.add_argument("--boards", type=int, default=10, help="of the screens, how many are boards "
-                        "(fetch /api/queue on a change); the rest are status pages")
+    parser.add_argument(
+        "--boards",
+        type=int,
+        default=10,
+        help="of the screens, how many are boards (fetch /api/queue on a change); the rest are status pages",
+    )
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.5, help="poll interval (static/live.js: 0.5)")
     parser.add_argument("--idle-seconds", type=float, default=20, help="CPU window with polling only")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
-    parser.add_argument("--postgres", metavar="URL", help="run on a fresh schema of this PostgreSQL "
-                        "database instead of an SQLite file")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="run on a fresh schema of this PostgreSQL database instead of an SQLite file"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="snelbalie-bench-") as data_dir, database(args.postgres) as url:
@@ -137,11 +143,22 @@ def main() -> None:
         if url:
             env["KIOSK_DATABASE_URL"] = url
         subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
-        token = subprocess.run([*KIOSK, "token", "create", "--role", "desk", "--name", "bench"], env=env,
-                               check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        token = subprocess.run(
+            [*KIOSK, "token", "create", "--role", "desk", "--name", "bench"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
         port = free_port()
-        server = subprocess.Popen([*KIOSK, "serve", "--port", str(port), "--threads", str(args.threads)],
-                                  env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [*KIOSK, "serve", "--port", str(port), "--threads", str(args.threads)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             run(args, port, token, server.pid)
         finally:
@@ -170,8 +187,10 @@ def run(args, port: int, token: str, pid: int) -> None:
         request(port, "POST", f"/api/counters/{counter}/open", {}, token)
 
     stop = threading.Event()
-    screens = [Screen(port, args.interval, "/api/queue" if i < args.boards else status_paths[-1 - i], stop)
-               for i in range(args.screens)]
+    screens = [
+        Screen(port, args.interval, "/api/queue" if i < args.boards else status_paths[-1 - i], stop)
+        for i in range(args.screens)
+    ]
     for screen in screens:
         screen.start()
     time.sleep(3)  # every screen has made its first poll and fetched its data
@@ -208,19 +227,26 @@ def run(args, port: int, token: str, pid: int) -> None:
             else:
                 missed += 1
     errors = sum(s.errors for s in screens)
-    print(f"screens: {args.screens} ({args.boards} boards, {args.screens - args.boards} status pages), "
-          f"poll every {args.interval * 1000:.0f} ms, waitress threads: {args.threads}, "
-          f"{'PostgreSQL' if args.postgres else 'SQLite'}")
-    print(f"calls: {len(calls)}; observations (screen x call): {len(latencies)}, missed: {missed}, "
-          f"request errors: {errors}")
-    print("call-to-screen latency (call sent -> new version seen and the screen's data fetched): "
-          f"p50 {percentile(latencies, 50) * 1000:.0f} ms, "
-          f"p95 {percentile(latencies, 95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
-          f"(mean {statistics.fmean(latencies) * 1000:.0f} ms)")
-    print(f"server CPU, screens polling only: {idle_cpu / idle_wall * 60:.1f} CPU s per minute "
-          f"({idle_requests / idle_wall:.0f} requests/s)")
-    print(f"server CPU, screens polling + a call every ~2 s: "
-          f"{call_cpu / call_wall * 60:.1f} CPU s per minute")
+    print(
+        f"screens: {args.screens} ({args.boards} boards, {args.screens - args.boards} status pages), "
+        f"poll every {args.interval * 1000:.0f} ms, waitress threads: {args.threads}, "
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}"
+    )
+    print(
+        f"calls: {len(calls)}; observations (screen x call): {len(latencies)}, missed: {missed}, "
+        f"request errors: {errors}"
+    )
+    print(
+        "call-to-screen latency (call sent -> new version seen and the screen's data fetched): "
+        f"p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+        f"p95 {percentile(latencies, 95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+        f"(mean {statistics.fmean(latencies) * 1000:.0f} ms)"
+    )
+    print(
+        f"server CPU, screens polling only: {idle_cpu / idle_wall * 60:.1f} CPU s per minute "
+        f"({idle_requests / idle_wall:.0f} requests/s)"
+    )
+    print(f"server CPU, screens polling + a call every ~2 s: {call_cpu / call_wall * 60:.1f} CPU s per minute")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ whole path: the citizen's "Take a ticket" (ticket stored in SQLite, then printed
 
     .venv/bin/python bench/print.py [--runs 50]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,9 +96,12 @@ def kiosk_issue_to_printer(runs: int) -> str:
 
     with FakeNetworkPrinter() as fake, tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site.toml"
-        site.write_text(DEMO_PROFILE.read_text(encoding="utf-8").replace(
-            '[printer]\nkind = "simulated"', f'[printer]\nkind = "network"\nhost = "127.0.0.1"\nport = {fake.port}'),
-            encoding="utf-8")
+        site.write_text(
+            DEMO_PROFILE.read_text(encoding="utf-8").replace(
+                '[printer]\nkind = "simulated"', f'[printer]\nkind = "network"\nhost = "127.0.0.1"\nport = {fake.port}'
+            ),
+            encoding="utf-8",
+        )
         app = create_app({"SITE": str(site), "DATA_DIR": tmp, "WTF_CSRF_ENABLED": False})
         with app.app_context():
             migrate(office.engine)
@@ -121,9 +125,11 @@ def kiosk_issue_to_printer(runs: int) -> str:
                 latencies.append((job.received_at - issued) * 1000)
         reader.stop()
     latencies.sort()
-    return (f"kiosk 'Take a ticket' (stored, then printed) -> bytes received, 80 mm: "
-            f"median {statistics.median(latencies):.2f} ms, p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms "
-            f"(n={runs})")
+    return (
+        f"kiosk 'Take a ticket' (stored, then printed) -> bytes received, 80 mm: "
+        f"median {statistics.median(latencies):.2f} ms, p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms "
+        f"(n={runs})"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ already holds a year of history (250 office days of 300 tickets, with their even
 2. paced: issuers at 10 tickets/s each (200/s in all), counters at 5 calls/s each, each
    with Poisson arrivals; prints p50/p95 of issue and call-next at that load.
 """
+
 from __future__ import annotations
 
 import sys
@@ -55,9 +56,11 @@ def free_port() -> int:
 def bench_site(directory: Path) -> Path:
     """The demo profile with ten counters serving everything."""
     text = (ROOT / "kiosk" / "profiles" / "demo.toml").read_text(encoding="utf-8")
-    text = text[: text.index("[[counters]]")] + "".join(
-        f'[[counters]]\nnumber = {n}\nservices = {json.dumps(SERVICES)}\n\n' for n in range(1, CALLERS + 1)
-    ) + text[text.index("[opening_hours]"):]
+    text = (
+        text[: text.index("[[counters]]")]
+        + "".join(f"[[counters]]\nnumber = {n}\nservices = {json.dumps(SERVICES)}\n\n" for n in range(1, CALLERS + 1))
+        + text[text.index("[opening_hours]") :]
+    )
     path = directory / "site.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -76,17 +79,37 @@ def seed_history(database_url: str, days: int, per_day: int) -> None:
             for n in range(per_day):
                 arrived = opening + dt.timedelta(seconds=n * 100)
                 called = arrived + dt.timedelta(seconds=shuffle.randint(60, 1800))
-                rows.append(dict(day=day, number=f"{'ABCD'[n % 4]}{n // 4 + 1:03d}", service=SERVICES[n % 4],
-                                 status="done", priority=0, language="nl", counter=n % CALLERS + 1,
-                                 arrived_at=arrived, called_at=called,
-                                 finished_at=called + dt.timedelta(seconds=shuffle.randint(60, 600)),
-                                 status_token=secrets.token_urlsafe(9), checkin=None))
+                rows.append(
+                    dict(
+                        day=day,
+                        number=f"{'ABCD'[n % 4]}{n // 4 + 1:03d}",
+                        service=SERVICES[n % 4],
+                        status="done",
+                        priority=0,
+                        language="nl",
+                        counter=n % CALLERS + 1,
+                        arrived_at=arrived,
+                        called_at=called,
+                        finished_at=called + dt.timedelta(seconds=shuffle.randint(60, 600)),
+                        status_token=secrets.token_urlsafe(9),
+                        checkin=None,
+                    )
+                )
             ids = conn.execute(insert(tickets).returning(tickets.c.id, sort_by_parameter_order=True), rows).scalars()
-            conn.execute(insert(ticket_events), [
-                dict(ticket_id=ticket_id, at=row[at], kind=kind, service=row["service"],
-                     counter=None if kind == "issued" else row["counter"])
-                for ticket_id, row in zip(ids, rows, strict=True)
-                for kind, at in (("issued", "arrived_at"), ("called", "called_at"), ("finished", "finished_at"))])
+            conn.execute(
+                insert(ticket_events),
+                [
+                    dict(
+                        ticket_id=ticket_id,
+                        at=row[at],
+                        kind=kind,
+                        service=row["service"],
+                        counter=None if kind == "issued" else row["counter"],
+                    )
+                    for ticket_id, row in zip(ids, rows, strict=True)
+                    for kind, at in (("issued", "arrived_at"), ("called", "called_at"), ("finished", "finished_at"))
+                ],
+            )
     with engine.connect() as conn:  # planner statistics, as a year of autovacuum would have left
         conn.execute(text("ANALYZE"))
         conn.commit()
@@ -96,16 +119,27 @@ def seed_history(database_url: str, days: int, per_day: int) -> None:
 class Server:
     def __init__(self, database_url: str, directory: Path, threads: int = 8):
         self.port = free_port()
-        self.env = dict(os.environ, KIOSK_SITE=str(bench_site(directory)), KIOSK_DATA_DIR=str(directory),
-                        KIOSK_DATABASE_URL=database_url)
+        self.env = dict(
+            os.environ,
+            KIOSK_SITE=str(bench_site(directory)),
+            KIOSK_DATA_DIR=str(directory),
+            KIOSK_DATABASE_URL=database_url,
+        )
         subprocess.run([*KIOSK, "init-db"], env=self.env, check=True, capture_output=True)
         seed_history(database_url, HISTORY_DAYS, HISTORY_PER_DAY)
         self.desk_token = subprocess.run(
             [*KIOSK, "token", "create", "--role", "desk", "--name", "bench"],
-            env=self.env, check=True, capture_output=True, text=True).stdout.strip()
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         self.process = subprocess.Popen(
-            [*KIOSK, "serve", "--port", str(self.port), "--threads", str(threads)], env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [*KIOSK, "serve", "--port", str(self.port), "--threads", str(threads)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -185,15 +219,19 @@ def percentile(values: list[float], p: float) -> float:
 
 def report(name: str, server: Server, seconds: float):
     results, failures = run(server, seconds, None, None)
-    print(f"{name} saturation: {len(results['issue']) / seconds:.0f} tickets/s, "
-          f"{len(results['call']) / seconds:.0f} call-next/s "
-          f"(issue p50 {percentile(results['issue'], 50):.1f} ms, p95 {percentile(results['issue'], 95):.1f} ms)"
-          + (f", {len(failures)} failed: {sorted(set(failures))}" if failures else ""))
+    print(
+        f"{name} saturation: {len(results['issue']) / seconds:.0f} tickets/s, "
+        f"{len(results['call']) / seconds:.0f} call-next/s "
+        f"(issue p50 {percentile(results['issue'], 50):.1f} ms, p95 {percentile(results['issue'], 95):.1f} ms)"
+        + (f", {len(failures)} failed: {sorted(set(failures))}" if failures else "")
+    )
     results, failures = run(server, seconds, 10.0, 5.0)
-    print(f"{name} paced (Poisson) 200 tickets/s + 50 calls/s: {len(results['issue']) / seconds:.0f} tickets/s; "
-          f"issue p50 {percentile(results['issue'], 50):.1f} ms p95 {percentile(results['issue'], 95):.1f} ms; "
-          f"call-next p50 {percentile(results['call'], 50):.1f} ms p95 {percentile(results['call'], 95):.1f} ms"
-          + (f"; {len(failures)} failed: {sorted(set(failures))}" if failures else ""))
+    print(
+        f"{name} paced (Poisson) 200 tickets/s + 50 calls/s: {len(results['issue']) / seconds:.0f} tickets/s; "
+        f"issue p50 {percentile(results['issue'], 50):.1f} ms p95 {percentile(results['issue'], 95):.1f} ms; "
+        f"call-next p50 {percentile(results['call'], 50):.1f} ms p95 {percentile(results['call'], 95):.1f} ms"
+        + (f"; {len(failures)} failed: {sorted(set(failures))}" if failures else "")
+    )
 
 
 def main():
@@ -202,8 +240,10 @@ def main():
     parser.add_argument("--postgres", default=os.environ.get("KIOSK_TEST_POSTGRES_URL"))
     parser.add_argument("--threads", type=int, default=8, help="waitress threads of the server")
     args = parser.parse_args()
-    print(f"bench/queue.py: {ISSUERS} issuers, {CALLERS} counters, {os.cpu_count()} cores, "
-          f"kiosk serve --threads {args.threads}")
+    print(
+        f"bench/queue.py: {ISSUERS} issuers, {CALLERS} counters, {os.cpu_count()} cores, "
+        f"kiosk serve --threads {args.threads}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         measure("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args)
     if not args.postgres:

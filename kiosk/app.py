@@ -1,4 +1,5 @@
 """The application factory; it reads as the table of contents of the app."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,7 @@ PACKAGE = Path(__file__).parent
 # stay allowed: the on-screen ticket preview shares its markup with the printed one.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -50,8 +51,7 @@ def security_headers(response: Response) -> Response:
 def register_extensions(app: Flask) -> None:
     office.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(PACKAGE / "translations"))
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(PACKAGE / "translations"))
     app.before_request(set_language_globals)
     app.context_processor(lambda: {"site": office.site})
 

@@ -1,5 +1,6 @@
 """Who is asking, for HTTP: an API token (kiosk.tokens), the kiosk's own loopback, or the
 signed-in staff member, whose session ends after IDLE_TIMEOUT without a request."""
+
 from __future__ import annotations
 
 import datetime as dt

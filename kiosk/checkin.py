@@ -6,6 +6,7 @@ Stored check-ins come from this kiosk, from earlier versions and from API client
 reading is lenient: any key may be missing, and a value of an unexpected type is dropped
 rather than shown.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,6 +27,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Card:
     """The card in the reader: its type (e.g. "F+") and whether it had expired."""
+
     type: str | None = None
     expired: bool | None = None
 
@@ -33,6 +35,7 @@ class Card:
 @dataclass(frozen=True)
 class PickupPlace:
     """Where the new card waits (from the pickup register)."""
+
     storage: str | None = None
     card_number: str | None = None
 
@@ -40,6 +43,7 @@ class PickupPlace:
 @dataclass(frozen=True)
 class CodeRequestMade:
     """The code request recorded with the ticket (kiosk.code_requests)."""
+
     id: int | None = None
     contact: str | None = None  # how the citizen is told: "email", "phone", or None
 
@@ -47,12 +51,15 @@ class CodeRequestMade:
 @dataclass(frozen=True)
 class Identity:
     """The personal part: masked for the desk and the API, in full only when logged."""
+
     name: str | None = None  # "Last name, Given names", as on the card
     national_number: str | None = None
 
     def masked(self) -> dict:
-        return {"name": mask_name(self.name) if self.name else None,
-                "national_number": mask_national_number(self.national_number) if self.national_number else None}
+        return {
+            "name": mask_name(self.name) if self.name else None,
+            "national_number": mask_national_number(self.national_number) if self.national_number else None,
+        }
 
     def in_full(self) -> dict:
         national_number = self.national_number
@@ -117,9 +124,11 @@ class CheckIn:
             confirmed=_texts(data.get("confirmed")),
             missing=_texts(data.get("missing")),
             pickup=_known(PickupPlace(_text(pickup.get("storage")), _text(pickup.get("card_number"))))
-            if pickup else None,
+            if pickup
+            else None,
             code_request=_known(CodeRequestMade(_number(code_request.get("id")), _text(code_request.get("contact"))))
-            if code_request else None,
+            if code_request
+            else None,
         )
 
 
@@ -145,10 +154,10 @@ def clerk_view(checkin: CheckIn | None) -> dict:
 
 def mask_name(value: str) -> str:
     """'Testperson, Jan' → 'T***, J***': each word keeps its first letter."""
-    return ", ".join(
-        " ".join(f"{word[0]}***" for word in part.split())
-        for part in value.split(",") if part.strip()
-    ) or "***"
+    return (
+        ", ".join(" ".join(f"{word[0]}***" for word in part.split()) for part in value.split(",") if part.strip())
+        or "***"
+    )
 
 
 def _kept(part: Any) -> dict | None:

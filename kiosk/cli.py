@@ -1,4 +1,5 @@
 """The `kiosk` command: the app's own commands (kiosk.commands) and the demo."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,9 @@ def _create_app():
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False, load_dotenv=False
+)
 def main():
     """Snelbalie kiosk. The site profile is KIOSK_SITE (default: the demo profile)."""
 

@@ -6,6 +6,7 @@ instance whose own clock is a day ahead must neither start tomorrow's numbering 
 today's open tickets. `OfficeClock` reads the database's time now and then and runs on from
 it with the monotonic clock, so neither a wrong nor a jumping system clock moves it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,9 @@ class OfficeClock:
     RESYNC_S = 60.0  # housekeeping calls sync() this often; the first call does it at once
     RETRY_S = 5.0  # an unreachable database is asked again at most this often
 
-    def __init__(self, engine: Engine, *, local: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, engine: Engine, *, local: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic
+    ):
         self.engine, self.local, self.monotonic = engine, local, monotonic
         self._lock = threading.Lock()
         self._base: tuple[float, float] | None = None  # (database epoch, monotonic) at a reading
@@ -75,8 +77,7 @@ class OfficeClock:
             self.sync()
         except Exception as exc:  # noqa: BLE001 - any database failure: fall back and say so once
             if not self._warned:
-                log.warning("cannot read the database's clock (%s); using this PC's for now",
-                            type(exc).__name__)
+                log.warning("cannot read the database's clock (%s); using this PC's for now", type(exc).__name__)
                 self._warned = True
         return self._base
 

@@ -1,5 +1,6 @@
 """Requests for new PIN and PUK codes (both lost): 5 euro, about two weeks; the citizen is
 told when the codes are in. Made at the kiosk together with the ticket."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,13 +40,21 @@ def parse_contact(text: str) -> tuple[str | None, str | None]:
     raise ValueError("phone")
 
 
-def record(engine: Engine, ticket_id: int, national_number: str | None, contact: str,
-           now: dt.datetime) -> CodeRequest:
+def record(engine: Engine, ticket_id: int, national_number: str | None, contact: str, now: dt.datetime) -> CodeRequest:
     kind, value = parse_contact(contact)
     with writing(engine) as conn:
-        request_id = conn.execute(insert(code_requests).returning(code_requests.c.id), dict(
-            ticket_id=ticket_id, national_number=national_number, contact_kind=kind, contact=value,
-            status="requested", requested_at=now, updated_at=now)).scalar_one()
+        request_id = conn.execute(
+            insert(code_requests).returning(code_requests.c.id),
+            dict(
+                ticket_id=ticket_id,
+                national_number=national_number,
+                contact_kind=kind,
+                contact=value,
+                status="requested",
+                requested_at=now,
+                updated_at=now,
+            ),
+        ).scalar_one()
     return CodeRequest(request_id, ticket_id, kind, "requested", now)
 
 
@@ -59,7 +68,7 @@ def purge_personal_data(engine: Engine, before: dt.datetime) -> int:
     """Forget who asked and how to reach them once the request is older than the retention."""
     with writing(engine) as conn:
         return conn.execute(
-            update(code_requests).where(code_requests.c.requested_at < before,
-                                        code_requests.c.national_number.is_not(None))
+            update(code_requests)
+            .where(code_requests.c.requested_at < before, code_requests.c.national_number.is_not(None))
             .values(national_number=null(), contact=null())
         ).rowcount

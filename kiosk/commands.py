@@ -1,4 +1,5 @@
 """The app's commands (serve, init-db, token, translations, queue, pickups, card, user), on `app.cli`."""
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,13 @@ def _office():
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int,
-              help="waitress worker threads (each open streaming response holds one)")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=int,
+    help="waitress worker threads (each open streaming response holds one)",
+)
 @with_appcontext
 def serve(host: str, port: int, threads: int):
     """Serve the app with waitress."""
@@ -54,8 +60,9 @@ def run_server(app: Flask, host: str, port: int, threads: int) -> None:
     # Every open board, desk and status page keeps a connection; past the limit waitress stops
     # accepting, kiosks included (default 100). poll() has no 1024-descriptor ceiling.
     housekeeping.Timer(app).start()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="snelbalie",
-                   connection_limit=1000, asyncore_use_poll=True)
+    waitress.serve(
+        app, host=host, port=port, threads=threads, ident="snelbalie", connection_limit=1000, asyncore_use_poll=True
+    )
 
 
 @click.command("init-db")
@@ -113,8 +120,20 @@ def translations_extract():
     """Collect translatable texts into messages.pot and update every language's catalog."""
     root = Path(__file__).parent.parent
     pot = TRANSLATIONS / "messages.pot"
-    _pybabel("extract", "-F", str(root / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
-             "--project", "Snelbalie kiosk", "-o", str(pot), str(root))
+    _pybabel(
+        "extract",
+        "-F",
+        str(root / "babel.cfg"),
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "Snelbalie kiosk",
+        "-o",
+        str(pot),
+        str(root),
+    )
     if any(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
         _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
 
@@ -145,9 +164,11 @@ def queue_close_day():
     from .housekeeping import close_day
 
     report = close_day(_office())
-    click.echo(f"{report.expired} tickets expired, personal data removed from {report.tickets_purged} "
-               f"tickets and {report.code_requests_purged} code requests, "
-               f"{report.pickups_purged} collected cards removed from the pickup register.")
+    click.echo(
+        f"{report.expired} tickets expired, personal data removed from {report.tickets_purged} "
+        f"tickets and {report.code_requests_purged} code requests, "
+        f"{report.pickups_purged} collected cards removed from the pickup register."
+    )
 
 
 @click.group("pickups")
@@ -181,8 +202,11 @@ def _post_card(url: str, action: str, card: str | None = None) -> dict:
     import urllib.request
 
     request = urllib.request.Request(
-        f"{url.rstrip('/')}/kiosk/dev/cards/{action}", data=json.dumps({"card": card}).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"}, method="POST")
+        f"{url.rstrip('/')}/kiosk/dev/cards/{action}",
+        data=json.dumps({"card": card}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.load(response)

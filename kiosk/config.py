@@ -3,6 +3,7 @@
 `create_app(config)` overrides all three (tests). The site profile itself is named by
 KIOSK_SITE (default: the demo profile).
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The log of "show in full": which staff member saw which ticket's identity, and when."""
+
 from __future__ import annotations
 
 import datetime as dt

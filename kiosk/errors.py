@@ -1,4 +1,5 @@
 """Error responses: JSON for the API, a page for screens; always a sentence a person can read."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,7 @@ QUEUE_STATUS = {
     queue_errors.TicketNotFound: 404,
     queue_errors.InvalidTransition: 409,
 }
-DATABASE_DOWN = ("The database cannot be reached. Work continues as soon as it is back; "
-                 "please try again in a moment.")
+DATABASE_DOWN = "The database cannot be reached. Work continues as soon as it is back; please try again in a moment."
 
 
 def wants_json() -> bool:

@@ -1,6 +1,7 @@
 """The app's state, all of it here: Flask's extensions and the office (site profile, database,
 clock, queue, known tokens, login throttle, board speaker, this PC's devices). Blueprints
 import it without cycles; nothing else keeps state per app or per process."""
+
 from __future__ import annotations
 
 import os

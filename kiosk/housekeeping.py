@@ -1,6 +1,7 @@
 """Daily housekeeping: expire what the last day left open and forget personal data past the
 site's retention. The server runs it on a timer (also on days without visitors), and
 `kiosk queue close-day` runs it by hand."""
+
 from __future__ import annotations
 
 import datetime as dt

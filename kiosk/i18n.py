@@ -1,4 +1,5 @@
 """Language of the current request: the citizen's choice, else the site's main language."""
+
 from flask import g, request, session
 
 from hardware.printer.ticket import RTL_LANGUAGES, is_rtl
@@ -8,9 +9,21 @@ from .extensions import office
 RIGHT_TO_LEFT = RTL_LANGUAGES  # shared with the printer so screen and ticket never disagree
 # Each language named in itself, as a citizen looks for it.
 LANGUAGE_NAMES = {
-    "nl": "Nederlands", "fr": "Français", "de": "Deutsch", "en": "English", "ar": "العربية",
-    "uk": "Українська", "tr": "Türkçe", "ru": "Русский", "pl": "Polski", "ro": "Română",
-    "es": "Español", "it": "Italiano", "pt": "Português", "bg": "Български", "fa": "فارسی",
+    "nl": "Nederlands",
+    "fr": "Français",
+    "de": "Deutsch",
+    "en": "English",
+    "ar": "العربية",
+    "uk": "Українська",
+    "tr": "Türkçe",
+    "ru": "Русский",
+    "pl": "Polski",
+    "ro": "Română",
+    "es": "Español",
+    "it": "Italiano",
+    "pt": "Português",
+    "bg": "Български",
+    "fa": "فارسی",
 }
 
 

@@ -6,6 +6,7 @@ per-process cache: a short request, no session, at most ten database reads a sec
 many screens poll. No waitress thread waits on a screen, so a hung client holds nothing.
 docs/live-updates.md explains the choice and its measured cost (bench/live.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -78,9 +79,15 @@ class VersionPolls:
             version = self.cache.get()
         except (DBAPIError, VersionUnknown):  # the screens keep what they show and try again
             body = json.dumps({"error": "database_unavailable", "message": DATABASE_DOWN}).encode()
-            start_response("503 Service Unavailable", [
-                ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                ("Retry-After", "2"), ("Cache-Control", "no-store")])
+            start_response(
+                "503 Service Unavailable",
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(body))),
+                    ("Retry-After", "2"),
+                    ("Cache-Control", "no-store"),
+                ],
+            )
             return [body]
         etag = f"q{version}"
         headers = [("ETag", f'"{etag}"'), ("Cache-Control", "no-cache")]
@@ -88,8 +95,7 @@ class VersionPolls:
             start_response("304 Not Modified", headers)
             return []
         body = json.dumps({"version": version}).encode()
-        start_response("200 OK", [*headers, ("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(body)))])
+        start_response("200 OK", [*headers, ("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body] if environ["REQUEST_METHOD"] == "GET" else []
 
 

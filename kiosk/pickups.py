@@ -3,6 +3,7 @@
 Imported from a CSV export with `kiosk pickups import FILE.csv`. A file with any bad row is
 rejected whole, with every bad line listed: the register is never half-imported.
 """
+
 from __future__ import annotations
 
 import csv
@@ -103,12 +104,27 @@ def import_pickups(engine: Engine, data: bytes, today: dt.date, now: dt.datetime
         dialect = {"sqlite": sqlite, "postgresql": postgresql}[conn.dialect.name]
         for row in rows:
             stmt = dialect.insert(pickups).values(
-                card_number=row.card_number, national_number=row.national_number, name=row.name,
-                storage=row.storage, arrived_on=row.arrived_on, imported_at=now, collected_at=None)
-            conn.execute(stmt.on_conflict_do_update(index_elements=["card_number"], set_={
-                "national_number": stmt.excluded.national_number, "name": stmt.excluded.name,
-                "storage": stmt.excluded.storage, "arrived_on": stmt.excluded.arrived_on,
-                "imported_at": now, "collected_at": None}))
+                card_number=row.card_number,
+                national_number=row.national_number,
+                name=row.name,
+                storage=row.storage,
+                arrived_on=row.arrived_on,
+                imported_at=now,
+                collected_at=None,
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["card_number"],
+                    set_={
+                        "national_number": stmt.excluded.national_number,
+                        "name": stmt.excluded.name,
+                        "storage": stmt.excluded.storage,
+                        "arrived_on": stmt.excluded.arrived_on,
+                        "imported_at": now,
+                        "collected_at": None,
+                    },
+                )
+            )
     return len(rows)
 
 
@@ -116,9 +132,10 @@ def ready_for(engine: Engine, national_number: str) -> Pickup | None:
     """The newest card waiting for this person, if the register has one."""
     with reading(engine) as conn:
         row = conn.execute(
-            select(pickups).where(and_(pickups.c.national_number == national_number,
-                                       pickups.c.collected_at.is_(None)))
-            .order_by(pickups.c.arrived_on.desc()).limit(1)
+            select(pickups)
+            .where(and_(pickups.c.national_number == national_number, pickups.c.collected_at.is_(None)))
+            .order_by(pickups.c.arrived_on.desc())
+            .limit(1)
         ).first()
     if row is None:
         return None
@@ -135,7 +152,11 @@ def purge_collected(engine: Engine, before: dt.datetime) -> int:
 
 def mark_collected(engine: Engine, card_number: str, now: dt.datetime) -> bool:
     with writing(engine) as conn:
-        return conn.execute(
-            update(pickups).where(pickups.c.card_number == card_number, pickups.c.collected_at.is_(None))
-            .values(collected_at=now)
-        ).rowcount == 1
+        return (
+            conn.execute(
+                update(pickups)
+                .where(pickups.c.card_number == card_number, pickups.c.collected_at.is_(None))
+                .values(collected_at=now)
+            ).rowcount
+            == 1
+        )

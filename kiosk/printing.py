@@ -4,6 +4,7 @@ The ticket is stored before it is printed; when the printer is not ready or fail
 caller still has the ticket to show, and the desk can reprint it. Nothing retries on its
 own, so no ticket comes out twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,11 @@ log = logging.getLogger(__name__)
 def _labels(language: str) -> TicketLabels:
     with force_locale(language):
         return TicketLabels(
-            your_number=_("Your number"), people_ahead=_("People ahead of you"),
-            estimated_wait=_("Estimated wait"), minutes=_("minutes"), bring=_("Bring"),
+            your_number=_("Your number"),
+            people_ahead=_("People ahead of you"),
+            estimated_wait=_("Estimated wait"),
+            minutes=_("minutes"),
+            bring=_("Bring"),
             follow_your_turn=_("Follow your turn"),
         )
 
@@ -69,4 +73,3 @@ def print_ticket(ticket: Ticket, place: Place | None = None) -> PrintOutcome:
 def preview_html(ticket: Ticket, place: Place | None = None) -> Markup:
     """The same ticket as HTML (escaped by the renderer), for screens and reprints."""
     return Markup(render_html(ticket_print(ticket, place)))  # noqa: S704 - render_html escapes
-

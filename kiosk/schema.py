@@ -1,4 +1,5 @@
 """Database tables. Core tables (not ORM classes): the queue engine writes explicit SQL."""
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -27,7 +28,8 @@ metadata = MetaData(
 # All times are naive UTC; the business day (`day`) is the site's local date shifted by
 # its daily reset hour.
 tickets = Table(
-    "tickets", metadata,
+    "tickets",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("day", Date, nullable=False),
     Column("number", String(8), nullable=False),
@@ -51,7 +53,8 @@ tickets = Table(
 
 # Every state change, for statistics, wait estimates and the live screens' version.
 ticket_events = Table(
-    "ticket_events", metadata,
+    "ticket_events",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("ticket_id", ForeignKey("tickets.id"), index=True),  # null for counter events
     Column("at", DateTime, nullable=False),
@@ -61,14 +64,16 @@ ticket_events = Table(
 )
 
 number_sequences = Table(
-    "number_sequences", metadata,
+    "number_sequences",
+    metadata,
     Column("day", Date, primary_key=True),
     Column("letter", String(1), primary_key=True),
     Column("last", Integer, nullable=False),
 )
 
 counter_states = Table(
-    "counter_states", metadata,
+    "counter_states",
+    metadata,
     Column("number", Integer, primary_key=True),
     Column("open", Boolean, nullable=False, default=False),
     Column("services", JSON, nullable=False),
@@ -76,7 +81,8 @@ counter_states = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(80), nullable=False),
     Column("role", String(16), nullable=False),
@@ -88,7 +94,8 @@ api_tokens = Table(
 # Staff who sign in with a password: clerks, supervisors, facility. Lockout lives here, not
 # in a process, so every app instance of an office sees it.
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
@@ -101,7 +108,8 @@ users = Table(
 
 # Every "show in full" of a citizen's name and national number at a desk: who and when.
 disclosures = Table(
-    "disclosures", metadata,
+    "disclosures",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
     Column("username", String(64), nullable=False),
@@ -112,7 +120,8 @@ disclosures = Table(
 # Imported from a CSV file (`kiosk pickups import`); personal data, removed once collected
 # and past the site's retention.
 pickups = Table(
-    "pickups", metadata,
+    "pickups",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("card_number", String(32), nullable=False, unique=True),
     Column("national_number", String(11), nullable=False, index=True),
@@ -126,7 +135,8 @@ pickups = Table(
 # Requests for new PIN and PUK codes (lost both): made at the kiosk with the ticket, then
 # followed up at the counter; the citizen is told when the codes are in.
 code_requests = Table(
-    "code_requests", metadata,
+    "code_requests",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
     Column("national_number", String(11)),  # personal data: purged after retention

@@ -4,6 +4,7 @@ the kiosk, the clerk's at the desk.
 The four visits of the fast counter have built-in, translated texts; a site profile may
 override them per language (`name`, `bring` of a service).
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,10 @@ NAMES = {
     "new_codes": _l("New PIN and PUK codes"),
 }
 BRING = {
-    "pickup": (_l("Your current residence card, or the police certificate of loss or theft"),
-               _l("The letter with your PIN and PUK codes")),
+    "pickup": (
+        _l("Your current residence card, or the police certificate of loss or theft"),
+        _l("The letter with your PIN and PUK codes"),
+    ),
     "activation": (_l("Your residence card"), _l("Your PIN code, or your PUK code")),
     "pin_reset": (_l("Your residence card"), _l("Your PUK code")),
     "new_codes": (_l("Your residence card"), _l("The fee, preferably paid by card (Bancontact)")),

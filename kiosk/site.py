@@ -5,6 +5,7 @@ code. A wrong profile stops the app at start with a message naming the file, the
 what is wrong; a key the profile does not know is wrong too (a typo would otherwise leave a
 default in force without anyone noticing).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -80,6 +81,7 @@ class OpeningHours:
 
 # --- checks that report in the profile's own words -------------------------------------
 
+
 def _problem(text: str, at: tuple[str | int, ...] = ()) -> PydanticCustomError:
     """A problem for the error message; `at` continues the key's path below where it is raised."""
     return PydanticCustomError("site_profile", "{problem}", {"problem": text, "at": at})
@@ -102,8 +104,7 @@ def _unknown_key(key: str, known: Iterable[str], hint: str = "") -> str:
     return f"unknown key ({hint})" if hint else "unknown key"
 
 
-def _only_known(table: Mapping[str, Any], known: Iterable[str], hint: str = "",
-                at: tuple[str | int, ...] = ()) -> None:
+def _only_known(table: Mapping[str, Any], known: Iterable[str], hint: str = "", at: tuple[str | int, ...] = ()) -> None:
     """For tables whose keys are data (languages, the printer's settings)."""
     known = list(known)
     for key in table:
@@ -125,7 +126,7 @@ def _spans(value: Any) -> Any:
     for text in value:
         match = _SPAN.fullmatch(text) if isinstance(text, str) else None
         if not match:
-            raise _problem(f"{text!r} is not a span like \"08:30-12:00\"")
+            raise _problem(f'{text!r} is not a span like "08:30-12:00"')
         h1, m1, h2, m2 = map(int, match.groups())
         if not (h1 < 24 and m1 < 60 and m2 < 60 and (h2, m2) <= (24, 0)) or (h1, m1) >= (h2, m2):
             raise _problem(f"{text!r} is not a valid span")
@@ -143,7 +144,7 @@ def _dates(value: Any) -> Any:
             # a TOML date (unquoted) is as good as the ISO text; a date with a time is not
             dates.append(item if type(item) is dt.date else dt.date.fromisoformat(item))
         except (TypeError, ValueError):
-            raise _problem(f"{item!r} is not a date like \"2026-12-25\"") from None
+            raise _problem(f'{item!r} is not a date like "2026-12-25"') from None
     return dates
 
 
@@ -152,6 +153,7 @@ _NonEmptyText = Annotated[str, _check(str.strip, "must not be empty")]
 
 
 # --- the tables -----------------------------------------------------------------------
+
 
 class _Site(_Table):
     municipality: str
@@ -165,13 +167,13 @@ class _Site(_Table):
     @classmethod
     def _translated(cls, languages: list[str]) -> list[str]:
         if not languages or not all(_LANGUAGE.fullmatch(x) for x in languages):
-            raise _problem("must be a non-empty list of language codes like \"nl\"")
+            raise _problem('must be a non-empty list of language codes like "nl"')
         if len(set(languages)) != len(languages):
             raise _problem("lists a language twice")
         have = translated_languages()
         for language in languages:
             if language not in have:
-                raise _problem(f"no translation for \"{language}\" (have: {', '.join(sorted(have))})")
+                raise _problem(f'no translation for "{language}" (have: {", ".join(sorted(have))})')
         return languages
 
     @field_validator("timezone")
@@ -180,7 +182,7 @@ class _Site(_Table):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise _problem("is not a known time zone (e.g. \"Europe/Brussels\")") from None
+            raise _problem('is not a known time zone (e.g. "Europe/Brussels")') from None
         return name
 
     @field_validator("public_url")
@@ -192,8 +194,7 @@ class _Site(_Table):
 
 
 class _Service(_Table):
-    id: Annotated[str, _check(_SERVICE_ID.fullmatch,
-                              "must be lower case letters, digits or _ (e.g. \"pickup\")")]
+    id: Annotated[str, _check(_SERVICE_ID.fullmatch, 'must be lower case letters, digits or _ (e.g. "pickup")')]
     letter: Annotated[str, _check(_LETTER.fullmatch, "must be one capital letter A-Z")]
     enabled: bool = True
     fee_cents: Annotated[int, _check(lambda c: c >= 0, "cannot be negative")] = 0
@@ -375,12 +376,22 @@ def _site_profile(path: Path, p: _Profile, printer: PrinterProfile) -> SiteProfi
         public_url=p.site.public_url,
         daily_reset_hour=p.site.daily_reset_hour,
         retention_days=p.site.retention_days,
-        services={s.id: Service(
-            id=s.id, letter=s.letter, enabled=s.enabled, fee_cents=s.fee_cents, minutes=s.minutes,
-            names=dict(s.name), bring={lang: tuple(items) for lang, items in s.bring.items()},
-        ) for s in p.services},
-        counters={c.number: Counter(c.number, f"{c.number}" if c.name is None else c.name,
-                                    tuple(c.services)) for c in p.counters},
+        services={
+            s.id: Service(
+                id=s.id,
+                letter=s.letter,
+                enabled=s.enabled,
+                fee_cents=s.fee_cents,
+                minutes=s.minutes,
+                names=dict(s.name),
+                bring={lang: tuple(items) for lang, items in s.bring.items()},
+            )
+            for s in p.services
+        },
+        counters={
+            c.number: Counter(c.number, f"{c.number}" if c.name is None else c.name, tuple(c.services))
+            for c in p.counters
+        },
         opening_hours=OpeningHours(
             {i: tuple(getattr(hours, day)) for i, day in enumerate(WEEKDAYS)},
             frozenset(hours.closed_dates),
@@ -395,10 +406,17 @@ def _site_profile(path: Path, p: _Profile, printer: PrinterProfile) -> SiteProfi
 # --- pydantic's errors in the profile's words ------------------------------------------
 
 _KINDS = {
-    "int_type": "an integer", "string_type": "a string", "bool_type": "true or false",
-    "float_type": "a number", "list_type": "a list", "tuple_type": "a list",
-    "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
-    "date_type": "a date", "time_type": "a time",
+    "int_type": "an integer",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "float_type": "a number",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "date_type": "a date",
+    "time_type": "a time",
 }
 
 

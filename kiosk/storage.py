@@ -1,4 +1,5 @@
 """Database engines and migrations: SQLite (WAL) by default, PostgreSQL when configured."""
+
 from __future__ import annotations
 
 import threading

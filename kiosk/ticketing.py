@@ -6,6 +6,7 @@ cookie, so the session cannot say which came first. This kiosk's own process can
 screen only ever talks to it (the card reader is here). The first post of a screen issues;
 any other waits for that outcome and answers with the same ticket.
 """
+
 from __future__ import annotations
 
 import logging
@@ -94,8 +95,17 @@ class Ticketing:
         claim = self._screens.get(screen_id)
         return claim.wait(self.wait_s) if claim else None
 
-    def take(self, office: Office, screen_id: str, *, visit: str, language: str, checkin: CheckIn,
-             contact: str = "", remember: Callable[[Issued], None] = lambda issued: None) -> Outcome:
+    def take(
+        self,
+        office: Office,
+        screen_id: str,
+        *,
+        visit: str,
+        language: str,
+        checkin: CheckIn,
+        contact: str = "",
+        remember: Callable[[Issued], None] = lambda issued: None,
+    ) -> Outcome:
         """This screen's one ticket. `contact` is the citizen's e-mail address or phone number
         for a code request; `remember` is told the ticket as soon as it exists, before the
         code request and the printer, so that nothing after it keeps it from the screen."""
@@ -110,8 +120,9 @@ class Ticketing:
         return outcome
 
 
-def issue_and_print(office: Office, visit: str, language: str, checkin: CheckIn, contact: str,
-                    remember: Callable[[Issued], None]) -> Issued | Refused:
+def issue_and_print(
+    office: Office, visit: str, language: str, checkin: CheckIn, contact: str, remember: Callable[[Issued], None]
+) -> Issued | Refused:
     try:
         ticket, place = office.queue.issue(visit, language=language, checkin=checkin.to_json())
     except QueueError as exc:
@@ -127,8 +138,9 @@ def record_code_request(office: Office, ticket: Ticket, checkin: CheckIn, contac
     """The request for new codes, then the check-in updated with it (or with a note saying
     it was not recorded): the ticket is issued either way."""
     try:
-        request = code_requests.record(office.engine, ticket.id, checkin.identity.national_number, contact,
-                                       office.clock())
+        request = code_requests.record(
+            office.engine, ticket.id, checkin.identity.national_number, contact, office.clock()
+        )
         checkin = checkin.with_code_request(CodeRequestMade(request.id, request.contact_kind))
     except Exception as exc:  # noqa: BLE001 - the ticket is issued; the clerk takes the request
         log.error("ticket %s: code request not recorded (%s)", ticket.number, type(exc).__name__)

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: databases (SQLite, PostgreSQL), a settable clock,
 the app, its client and CLI runner."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,8 +70,9 @@ def _postgres_schema_url() -> tuple[str, str]:
     if not POSTGRES_URL:
         from tests.system import missing
 
-        missing("PostgreSQL tests need KIOSK_TEST_POSTGRES_URL "
-                "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        missing(
+            "PostgreSQL tests need KIOSK_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     schema = f"t_{secrets.token_hex(6)}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
@@ -154,8 +156,9 @@ def tokens(app):
     from kiosk.tokens import create_token
 
     with app.app_context():
-        return {role: create_token(office.engine, role, f"test {role}", office.clock())
-                for role in ("kiosk", "desk", "ops")}
+        return {
+            role: create_token(office.engine, role, f"test {role}", office.clock()) for role in ("kiosk", "desk", "ops")
+        }
 
 
 def bearer(token: str) -> dict:

@@ -1,4 +1,5 @@
 """A real waitress server in a thread, and Debian's Chromium driven by Playwright."""
+
 from __future__ import annotations
 
 import threading
@@ -11,8 +12,14 @@ from tests.system import require_debian_packages
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -62,7 +69,7 @@ def axe_violations(page) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations on the current page."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
-        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
-            for v in results.response["violations"]]
+    results = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    )
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in results.response["violations"]]

@@ -1,5 +1,6 @@
 """A loopback TCP proxy that can be cut and restored: the database 'goes away' for the app
 while the real server keeps running for everyone else."""
+
 import selectors
 import socket
 import threading

@@ -2,6 +2,7 @@
 
 Shared by the card reader tests and the kiosk's end-to-end test through PC/SC.
 """
+
 import importlib.util
 import os
 

@@ -1,4 +1,5 @@
 """Variants of the demo site profile for tests."""
+
 from pathlib import Path
 
 from kiosk.site import DEMO_PROFILE

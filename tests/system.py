@@ -3,6 +3,7 @@
 Tests install what they need with apt-get when they run as root; elsewhere they skip with
 the reason. Under CI (CI=true) a missing part fails the run instead: CI must run them.
 """
+
 import os
 import shutil
 import subprocess
@@ -22,9 +23,7 @@ def missing(reason: str):
 
 
 def _is_installed(package: str) -> bool:
-    result = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=60)
     return result.returncode == 0 and "install ok installed" in result.stdout
 
 

@@ -1,4 +1,5 @@
 """The JSON API: issuing, the queue, desk actions, authentication and readable errors."""
+
 import pytest
 
 from kiosk.checkin import Card, CheckIn, Identity
@@ -24,6 +25,7 @@ def assert_error(response, status, code=None):
 
 # --- issuing -------------------------------------------------------------------------------
 
+
 def test_the_kiosk_itself_issues_a_ticket(client):
     response = issue(client, "activation", language="fr")
     assert response.status_code == 201
@@ -35,8 +37,7 @@ def test_the_kiosk_itself_issues_a_ticket(client):
 
 def test_issuing_from_elsewhere_needs_a_kiosk_token(client, tokens):
     assert_error(client.post("/api/tickets", json={"service": "pickup"}, environ_base=REMOTE), 403)
-    ok = client.post("/api/tickets", json={"service": "pickup"}, environ_base=REMOTE,
-                     headers=bearer(tokens["kiosk"]))
+    ok = client.post("/api/tickets", json={"service": "pickup"}, environ_base=REMOTE, headers=bearer(tokens["kiosk"]))
     assert ok.status_code == 201
     assert_error(issue(client, headers=bearer(tokens["desk"])), 403)
     assert_error(issue(client, headers=bearer("made-up")), 401)
@@ -51,13 +52,16 @@ def test_a_request_passed_on_by_a_proxy_is_not_the_kiosk_itself(client, tokens, 
     assert issue(client, headers={**passed_on, **bearer(tokens["kiosk"])}).status_code == 201
 
 
-@pytest.mark.parametrize("body, message_part", [
-    ({"service": "passport"}, "passport"),
-    ({}, "service"),
-    ({"service": "pickup", "language": "xx"}, "language"),
-    ({"service": "pickup", "checkin": "yes"}, "checkin"),
-    ({"service": "pickup", "priority": "high"}, "priority"),
-])
+@pytest.mark.parametrize(
+    "body, message_part",
+    [
+        ({"service": "passport"}, "passport"),
+        ({}, "service"),
+        ({"service": "pickup", "language": "xx"}, "language"),
+        ({"service": "pickup", "checkin": "yes"}, "checkin"),
+        ({"service": "pickup", "priority": "high"}, "priority"),
+    ],
+)
 def test_bad_issue_requests_get_400_with_a_reason(client, body, message_part):
     data = assert_error(client.post("/api/tickets", json=body), 400)
     assert message_part in data["message"]
@@ -79,9 +83,11 @@ class TestRefusals:
     def test_closed_office_gets_409(self, client):
         assert_error(issue(client), 409, "office_closed")
 
-    @pytest.mark.parametrize("app_config", [[(
-        'id = "new_codes"\nletter = "D"', 'id = "new_codes"\nletter = "D"\nenabled = false')]],
-        indirect=True)
+    @pytest.mark.parametrize(
+        "app_config",
+        [[('id = "new_codes"\nletter = "D"', 'id = "new_codes"\nletter = "D"\nenabled = false')]],
+        indirect=True,
+    )
     def test_disabled_service_gets_409(self, client):
         assert_error(issue(client, "new_codes"), 409, "service_disabled")
         assert issue(client, "pickup").status_code == 201
@@ -89,18 +95,24 @@ class TestRefusals:
 
 # --- the queue -----------------------------------------------------------------------------
 
+
 def test_queue_overview_has_counts_waits_and_calls_but_no_personal_data(client, tokens):
     issue(client, checkin={"name": "Testperson", "national_number": "85073003328"})
     issue(client, "pin_reset")
     client.post("/api/counters/1/call-next", headers=bearer(tokens["desk"]))
     data = client.get("/api/queue").get_json()
     assert {s["service"]: s["waiting"] for s in data["services"]} == {
-        "pickup": 0, "activation": 0, "pin_reset": 1, "new_codes": 0}
+        "pickup": 0,
+        "activation": 0,
+        "pin_reset": 1,
+        "new_codes": 0,
+    }
     assert data["calls"][0]["number"] == "A001" and data["calls"][0]["counter"] == 1
     assert "Testperson" not in str(data) and "85073003328" not in str(data)
 
 
 # --- desk actions --------------------------------------------------------------------------
+
 
 def test_call_next_returns_the_ticket_with_its_check_in_or_204(client, tokens):
     desk = bearer(tokens["desk"])
@@ -117,19 +129,39 @@ def test_call_next_returns_the_ticket_with_its_check_in_or_204(client, tokens):
 
 
 def test_a_posted_check_in_is_stored_as_the_kiosk_stores_it(app, client, tokens):
-    posted = {"visit": "pickup", "name": " Testperson, Alex ", "age": "41", "notes": ["pin_blocked", 3],
-              "card": {"type": "F+"}, "photo": "base64…"}
+    posted = {
+        "visit": "pickup",
+        "name": " Testperson, Alex ",
+        "age": "41",
+        "notes": ["pin_blocked", 3],
+        "card": {"type": "F+"},
+        "photo": "base64…",
+    }
     ticket = issue(client, checkin=posted).get_json()
     with app.app_context():
         stored = office.queue.ticket(ticket["id"]).checkin
-    assert stored == CheckIn(visit="pickup", card=Card("F+"), identity=Identity("Testperson, Alex"),
-                             notes=("pin_blocked",)).to_json()
+    assert (
+        stored
+        == CheckIn(
+            visit="pickup", card=Card("F+"), identity=Identity("Testperson, Alex"), notes=("pin_blocked",)
+        ).to_json()
+    )
     assert stored["v"] == 1 and "photo" not in stored
     called = client.post("/api/counters/1/call-next", headers=bearer(tokens["desk"])).get_json()
     assert called["checkin"] == {
-        "visit": "pickup", "card": {"type": "F+"}, "lost_card": False, "name": "T***, A***",
-        "national_number": None, "age": None, "pin_tries_left": None, "notes": ["pin_blocked"],
-        "confirmed": [], "missing": [], "pickup": None, "code_request": None}
+        "visit": "pickup",
+        "card": {"type": "F+"},
+        "lost_card": False,
+        "name": "T***, A***",
+        "national_number": None,
+        "age": None,
+        "pin_tries_left": None,
+        "notes": ["pin_blocked"],
+        "confirmed": [],
+        "missing": [],
+        "pickup": None,
+        "code_request": None,
+    }
     without = issue(client).get_json()
     with app.app_context():
         assert office.queue.ticket(without["id"]).checkin is None
@@ -176,13 +208,17 @@ def test_open_and_close_a_counter(client, tokens):
     desk = bearer(tokens["desk"])
     issue(client, "activation")
     assert client.post("/api/counters/1/open", headers=desk, json={"services": ["pickup"]}).get_json() == {
-        "counter": 1, "open": True, "services": ["pickup"]}
+        "counter": 1,
+        "open": True,
+        "services": ["pickup"],
+    }
     assert client.post("/api/counters/1/call-next", headers=desk).status_code == 204
     assert_error(client.post("/api/counters/1/open", headers=desk, json={"services": "pickup"}), 400)
     assert client.post("/api/counters/1/close", headers=desk).get_json() == {"counter": 1, "open": False}
 
 
 # --- the description -----------------------------------------------------------------------
+
 
 def test_openapi_describes_every_api_route(app, client):
     document = client.get("/api/openapi.json").get_json()

@@ -1,6 +1,7 @@
 """The benchmarks still drive the product as it is: a short run of the quick ones.
 
 They are measurements, not tests: only that they run and print their figures is checked."""
+
 import os
 import subprocess
 import sys
@@ -11,10 +12,13 @@ import pytest
 BENCH = Path(__file__).parent.parent / "bench"
 
 
-@pytest.mark.parametrize("script, args, figure", [
-    ("print.py", ["--runs", "3"], "kiosk 'Take a ticket' (stored, then printed) -> bytes received"),
-    ("queue.py", ["--seconds", "1", "--postgres", ""], "sqlite paced (Poisson)"),  # SQLite only
-])
+@pytest.mark.parametrize(
+    "script, args, figure",
+    [
+        ("print.py", ["--runs", "3"], "kiosk 'Take a ticket' (stored, then printed) -> bytes received"),
+        ("queue.py", ["--seconds", "1", "--postgres", ""], "sqlite paced (Poisson)"),  # SQLite only
+    ],
+)
 def test_a_benchmark_runs_and_prints_its_figures(script, args, figure):
     if script == "queue.py" and "FAKETIME" in os.environ:
         # its own process waits with time.sleep, which Debian's libfaketime 0.9.10 turns into

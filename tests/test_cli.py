@@ -1,4 +1,5 @@
 """The `kiosk` command."""
+
 import subprocess
 import sys
 
@@ -35,11 +36,13 @@ def test_close_day_expires_and_purges(app, runner, client, clock):
 
 def test_init_db_on_a_fresh_data_dir_then_serve_refuses_an_old_schema(tmp_path):
     env = {"KIOSK_DATA_DIR": str(tmp_path), "PATH": ""}
-    serve = subprocess.run([sys.executable, "-m", "kiosk.cli", "serve", "--port", "1"],
-                           capture_output=True, text=True, env=env, timeout=60)
+    serve = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "serve", "--port", "1"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert serve.returncode != 0 and "kiosk init-db" in serve.stderr
-    init = subprocess.run([sys.executable, "-m", "kiosk.cli", "init-db"], capture_output=True, text=True,
-                          env=env, timeout=60)
+    init = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "init-db"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert init.returncode == 0, init.stderr
     assert (tmp_path / "kiosk.sqlite3").exists()
 

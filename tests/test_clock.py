@@ -1,5 +1,6 @@
 """One clock per office: the database's. An instance whose own clock is a day ahead goes on
 with the office's numbering and expires nothing, on both databases."""
+
 from __future__ import annotations
 
 import socket
@@ -18,9 +19,15 @@ DAY_S = 24 * 3600
 
 def instance(database_url, data_dir, local=time.time):
     """An instance of the office with its own engine and clock, as on another kiosk PC."""
-    return create_app({"SITE": str(DEMO_PROFILE), "DATA_DIR": str(data_dir), "TESTING": True,
-                       "DATABASE_URL": database_url,
-                       "CLOCK": OfficeClock(make_engine(database_url), local=local)})
+    return create_app(
+        {
+            "SITE": str(DEMO_PROFILE),
+            "DATA_DIR": str(data_dir),
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "CLOCK": OfficeClock(make_engine(database_url), local=local),
+        }
+    )
 
 
 def test_an_instance_a_day_ahead_keeps_the_offices_day(engine, database_url, tmp_path):
@@ -59,9 +66,15 @@ def test_without_the_databases_clock_nothing_is_expired(engine, database_url, tm
     """The clock's database cannot be reached: this PC's own clock (a day ahead) is used for
     the moment, but housekeeping decides nothing on it and says why."""
     away = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test?connect_timeout=2"
-    app = create_app({"SITE": str(DEMO_PROFILE), "DATA_DIR": str(tmp_path), "TESTING": True,
-                      "DATABASE_URL": database_url,
-                      "CLOCK": OfficeClock(make_engine(away), local=lambda: time.time() + DAY_S)})
+    app = create_app(
+        {
+            "SITE": str(DEMO_PROFILE),
+            "DATA_DIR": str(tmp_path),
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "CLOCK": OfficeClock(make_engine(away), local=lambda: time.time() + DAY_S),
+        }
+    )
     on_time = instance(database_url, tmp_path / "a")
     try:
         with on_time.app_context():

@@ -1,4 +1,5 @@
 """20 issuers and 10 callers at once through the engine: numbers unique, no double call, none lost."""
+
 import dataclasses
 import threading
 from collections import Counter
@@ -56,8 +57,9 @@ def test_concurrent_issue_and_call(queue):
     assert len(issued) == ISSUERS * TICKETS_EACH
     with queue.engine.connect() as conn:
         rows = conn.execute(select(tickets.c.id, tickets.c.number, tickets.c.service, tickets.c.day)).all()
-        calls = Counter(conn.execute(
-            select(ticket_events.c.ticket_id).where(ticket_events.c.kind == "called")).scalars())
+        calls = Counter(
+            conn.execute(select(ticket_events.c.ticket_id).where(ticket_events.c.kind == "called")).scalars()
+        )
     assert len(rows) == ISSUERS * TICKETS_EACH  # none lost
     numbers = Counter((r.day, r.number) for r in rows)
     assert max(numbers.values()) == 1  # unique per day (the letter is the service)

@@ -1,5 +1,6 @@
 """When the database goes away the app answers 503 with a clear message, stays up, and
 recovers by itself when it returns."""
+
 import sqlite3
 
 import pytest
@@ -89,8 +90,7 @@ def test_sqlite_locked_by_another_program_then_released(monkeypatch, database_ur
     client = app.test_client()
     assert client.post("/api/tickets", json={"service": "pickup"}).status_code == 201
 
-    other = sqlite3.connect(make_url(database_url).database,
-                            isolation_level=None)
+    other = sqlite3.connect(make_url(database_url).database, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     assert_unavailable(client.post("/api/tickets", json={"service": "pickup"}))
     other.execute("COMMIT")

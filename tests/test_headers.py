@@ -1,4 +1,5 @@
 """Every page says where scripts may come from, that it must not be framed, and no sniffing."""
+
 import pytest
 
 from kiosk.app import SECURITY_HEADERS
@@ -25,8 +26,10 @@ def test_no_screen_breaks_the_policy(app, live_server, page):
     from tests.desk.conftest import issue, token_of
 
     violations = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     ticket = issue(app)
     for path in ("/", "/kiosk/", "/kiosk/visit", "/login", "/board/", f"/t/{token_of(ticket)}"):
         page.goto(live_server.url + path)

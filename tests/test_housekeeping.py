@@ -1,4 +1,5 @@
 """Daily housekeeping: run by the server's timer, also on days without visitors."""
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError

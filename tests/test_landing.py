@@ -1,4 +1,5 @@
 """The landing page, in a real browser."""
+
 import pytest
 
 from tests.live import axe_violations

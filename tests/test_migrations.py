@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the code declares, on SQLite and PostgreSQL."""
+
 import datetime as dt
 
 import pytest
@@ -20,14 +21,30 @@ def test_calling_next_does_not_read_the_history(queue):
     # A year of finished tickets; ANALYZE then tells SQLite that nearly all are done, and its
     # statistics cannot tell a rare status apart: the counter must lead the index.
     with queue.engine.begin() as conn:
-        conn.execute(insert(tickets), [
-            dict(day=dt.date(2026, 1, 5), number=f"A{n:03d}", service="pickup", status="done", priority=0,
-                 language="nl", counter=n % 3 + 1, arrived_at=dt.datetime(2026, 1, 5, 9), status_token=f"t{n}")
-            for n in range(500)])
+        conn.execute(
+            insert(tickets),
+            [
+                dict(
+                    day=dt.date(2026, 1, 5),
+                    number=f"A{n:03d}",
+                    service="pickup",
+                    status="done",
+                    priority=0,
+                    language="nl",
+                    counter=n % 3 + 1,
+                    arrived_at=dt.datetime(2026, 1, 5, 9),
+                    status_token=f"t{n}",
+                )
+                for n in range(500)
+            ],
+        )
         conn.exec_driver_sql("ANALYZE")
     updates = []
-    event.listen(queue.engine, "before_cursor_execute",
-                 lambda conn, cursor, sql, params, *_: updates.append((sql, params)) if sql.startswith("UPDATE") else None)
+    event.listen(
+        queue.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, params, *_: updates.append((sql, params)) if sql.startswith("UPDATE") else None,
+    )
     queue.call_next(1)
     with queue.engine.connect() as conn:
         plans = [conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all() for sql, params in updates]

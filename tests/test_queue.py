@@ -1,4 +1,5 @@
 """The queue engine's operations and rules, on SQLite and PostgreSQL."""
+
 import dataclasses
 import datetime as dt
 
@@ -20,9 +21,12 @@ from kiosk.schema import ticket_events, tickets
 
 def events(queue, ticket_id):
     with queue.engine.connect() as conn:
-        return [r.kind for r in conn.execute(
-            select(ticket_events.c.kind).where(ticket_events.c.ticket_id == ticket_id)
-            .order_by(ticket_events.c.id))]
+        return [
+            r.kind
+            for r in conn.execute(
+                select(ticket_events.c.kind).where(ticket_events.c.ticket_id == ticket_id).order_by(ticket_events.c.id)
+            )
+        ]
 
 
 def issue(queue, service="pickup", **kw):
@@ -35,6 +39,7 @@ def with_rules(queue, **changes):
 
 
 # --- numbering ---------------------------------------------------------------------------
+
 
 def test_numbers_are_the_service_letter_and_a_daily_sequence(queue):
     assert [issue(queue, "pickup").number for _ in range(3)] == ["A001", "A002", "A003"]
@@ -64,6 +69,7 @@ def test_check_in_data_and_language_are_kept(queue):
 
 # --- refusals ------------------------------------------------------------------------------
 
+
 def test_unknown_and_disabled_services_and_a_closed_office_are_refused(queue, demo_site):
     with pytest.raises(UnknownService):
         issue(queue, "passport")
@@ -85,6 +91,7 @@ def test_unknown_counter_and_ticket(queue):
 
 
 # --- calling -------------------------------------------------------------------------------
+
 
 def test_call_next_only_takes_services_the_counter_serves(queue, clock):
     issue(queue, "pin_reset")
@@ -123,6 +130,7 @@ def test_calling_next_finishes_the_ticket_still_at_the_counter(queue):
 
 
 # --- ticket actions ------------------------------------------------------------------------
+
 
 def test_recall_start_finish(queue, clock):
     ticket = issue(queue)
@@ -190,8 +198,9 @@ def test_every_change_is_an_event_with_a_timestamp(queue, clock):
     clock.advance(minutes=1)
     queue.call_next(1)
     with queue.engine.connect() as conn:
-        rows = conn.execute(select(ticket_events).where(ticket_events.c.ticket_id == ticket.id)
-                            .order_by(ticket_events.c.id)).all()
+        rows = conn.execute(
+            select(ticket_events).where(ticket_events.c.ticket_id == ticket.id).order_by(ticket_events.c.id)
+        ).all()
     assert [(r.kind, r.at, r.counter) for r in rows] == [
         ("issued", dt.datetime(2026, 11, 24, 9, 0), None),
         ("called", dt.datetime(2026, 11, 24, 9, 1), 1),
@@ -199,6 +208,7 @@ def test_every_change_is_an_event_with_a_timestamp(queue, clock):
 
 
 # --- waits ---------------------------------------------------------------------------------
+
 
 def test_wait_uses_the_site_default_before_there_is_history(queue, demo_site):
     minutes = demo_site.services["pickup"].minutes
@@ -241,6 +251,7 @@ def test_counter_serves_what_it_opened_for(queue):
 
 
 # --- reading -------------------------------------------------------------------------------
+
 
 def test_overview_counts_waits_and_latest_calls(queue, clock):
     a = issue(queue, "pickup")

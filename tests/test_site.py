@@ -1,4 +1,5 @@
 """The site profile and the configuration layers."""
+
 import dataclasses
 import datetime as dt
 import re
@@ -54,39 +55,56 @@ def test_the_example_profile_shows_every_key_and_no_other():
             tomllib.loads(line)  # a commented key, uncommented, is valid TOML
 
 
-@pytest.mark.parametrize("replacement, expected", [
-    (('municipality = "Demostad"\n', ""), "site.municipality: is missing"),
-    (('retention_days = 30', 'retention_days = "thirty"'), "site.retention_days: must be an integer"),
-    (('letter = "B"', 'letter = "A"'), "services[1].letter: 'A' is used by two services"),
-    (('letter = "B"', 'letter = "bb"'), "services[1].letter: must be one capital letter"),
-    (('services = ["pickup", "activation"]', 'services = ["pickup", "passport"]'),
-     "counters[1].services: unknown services ['passport']"),
-    (('monday = ["00:00-24:00"]', 'monday = ["9-17"]'), "opening_hours.monday: '9-17' is not a span"),
-    (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "site.timezone: is not a known time zone"),
-    (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = []'), "site.languages"),
-    (('kind = "simulated"', 'kind = "magic"'), "reader.kind: must be"),
-    (('fee_cents = 500', 'fee_cents = -5'), "services[3].fee_cents: cannot be negative"),
-    (('idle_seconds = 60', 'idle_seconds = 3'), "kiosk.idle_seconds: must be at least 15 seconds"),
-    (('idle_seconds = 60', 'idle_seconds = true'), "kiosk.idle_seconds: must be an integer, not bool True"),
-    (('minutes = 6', 'minutes = "6"'), "services[0].minutes: must be a number, not str '6'"),
-    (('minutes = 6', 'minutes = 0'), "services[0].minutes: must be more than 0"),
-    (('id = "pickup"', 'id = "Pickup"'), "services[0].id: must be lower case letters"),
-    (('id = "activation"', 'id = "pickup"'), "services[1].id: 'pickup' is used by two services"),
-    (('number = 2', 'number = 1'), "counters[1].number: 1 is used by two counters"),
-    (('services = ["pickup", "activation"]', 'services = []'), "counters[1].services: is empty"),
-    (('daily_reset_hour = 4', 'daily_reset_hour = 24'), "site.daily_reset_hour: must be an hour from 0 to 23"),
-    (('retention_days = 30', 'retention_days = 0'), "site.retention_days: must be at least 1"),
-    (('public_url = "http://127.0.0.1:8080"', 'public_url = "127.0.0.1"'), "site.public_url: must start with http"),
-    (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "nl"]'),
-     "site.languages: lists a language twice"),
-    (('monday = ["00:00-24:00"]', 'monday = ["12:00-08:30"]'), "opening_hours.monday: '12:00-08:30' is not a valid span"),
-    (('[opening_hours]', '[opening_hours]\nclosed_dates = ["2026-13-01"]'),
-     "opening_hours.closed_dates: '2026-13-01' is not a date like"),
-    (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = "nl"'),
-     "site.languages: must be a list, not str 'nl'"),
-    (('minutes = 6', 'minutes = 6\nname = { nl = " " }'), "services[0].name.nl: must not be empty"),
-    (('minutes = 6', 'minutes = 6\nbring = { nl = ["kaart", 3] }'), "services[0].bring.nl[1]: must be a string, not int 3"),
-])
+@pytest.mark.parametrize(
+    "replacement, expected",
+    [
+        (('municipality = "Demostad"\n', ""), "site.municipality: is missing"),
+        (("retention_days = 30", 'retention_days = "thirty"'), "site.retention_days: must be an integer"),
+        (('letter = "B"', 'letter = "A"'), "services[1].letter: 'A' is used by two services"),
+        (('letter = "B"', 'letter = "bb"'), "services[1].letter: must be one capital letter"),
+        (
+            ('services = ["pickup", "activation"]', 'services = ["pickup", "passport"]'),
+            "counters[1].services: unknown services ['passport']",
+        ),
+        (('monday = ["00:00-24:00"]', 'monday = ["9-17"]'), "opening_hours.monday: '9-17' is not a span"),
+        (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "site.timezone: is not a known time zone"),
+        (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', "languages = []"), "site.languages"),
+        (('kind = "simulated"', 'kind = "magic"'), "reader.kind: must be"),
+        (("fee_cents = 500", "fee_cents = -5"), "services[3].fee_cents: cannot be negative"),
+        (("idle_seconds = 60", "idle_seconds = 3"), "kiosk.idle_seconds: must be at least 15 seconds"),
+        (("idle_seconds = 60", "idle_seconds = true"), "kiosk.idle_seconds: must be an integer, not bool True"),
+        (("minutes = 6", 'minutes = "6"'), "services[0].minutes: must be a number, not str '6'"),
+        (("minutes = 6", "minutes = 0"), "services[0].minutes: must be more than 0"),
+        (('id = "pickup"', 'id = "Pickup"'), "services[0].id: must be lower case letters"),
+        (('id = "activation"', 'id = "pickup"'), "services[1].id: 'pickup' is used by two services"),
+        (("number = 2", "number = 1"), "counters[1].number: 1 is used by two counters"),
+        (('services = ["pickup", "activation"]', "services = []"), "counters[1].services: is empty"),
+        (("daily_reset_hour = 4", "daily_reset_hour = 24"), "site.daily_reset_hour: must be an hour from 0 to 23"),
+        (("retention_days = 30", "retention_days = 0"), "site.retention_days: must be at least 1"),
+        (('public_url = "http://127.0.0.1:8080"', 'public_url = "127.0.0.1"'), "site.public_url: must start with http"),
+        (
+            ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "nl"]'),
+            "site.languages: lists a language twice",
+        ),
+        (
+            ('monday = ["00:00-24:00"]', 'monday = ["12:00-08:30"]'),
+            "opening_hours.monday: '12:00-08:30' is not a valid span",
+        ),
+        (
+            ("[opening_hours]", '[opening_hours]\nclosed_dates = ["2026-13-01"]'),
+            "opening_hours.closed_dates: '2026-13-01' is not a date like",
+        ),
+        (
+            ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = "nl"'),
+            "site.languages: must be a list, not str 'nl'",
+        ),
+        (("minutes = 6", 'minutes = 6\nname = { nl = " " }'), "services[0].name.nl: must not be empty"),
+        (
+            ("minutes = 6", 'minutes = 6\nbring = { nl = ["kaart", 3] }'),
+            "services[0].bring.nl[1]: must be a string, not int 3",
+        ),
+    ],
+)
 def test_a_wrong_profile_names_file_key_and_problem(tmp_path, replacement, expected):
     path = site_variant(tmp_path, replacement)
     with pytest.raises(SiteProfileError) as caught:
@@ -100,14 +118,22 @@ NO_PYUSB = pytest.mark.skipif(module_available("usb"), reason="pyusb is installe
 NO_PYSERIAL = pytest.mark.skipif(module_available("serial"), reason="pyserial is installed here")
 
 
-@pytest.mark.parametrize("printer, expected", [
-    pytest.param('[printer]\nkind = "usb"\nvendor_id = "04b8"\nproduct_id = "0202"\n',
-                 "[printer] kind 'usb' needs the package pyusb", marks=NO_PYUSB),
-    pytest.param('[printer]\nkind = "serial"\ndevice = "/dev/ttyUSB0"\n',
-                 "[printer] kind 'serial' needs the package pyserial", marks=NO_PYSERIAL),
-    ('[printer]\nkind = "network"\nhost = "printer.example"\n',
-     "[printer] host must be an IP address"),
-])
+@pytest.mark.parametrize(
+    "printer, expected",
+    [
+        pytest.param(
+            '[printer]\nkind = "usb"\nvendor_id = "04b8"\nproduct_id = "0202"\n',
+            "[printer] kind 'usb' needs the package pyusb",
+            marks=NO_PYUSB,
+        ),
+        pytest.param(
+            '[printer]\nkind = "serial"\ndevice = "/dev/ttyUSB0"\n',
+            "[printer] kind 'serial' needs the package pyserial",
+            marks=NO_PYSERIAL,
+        ),
+        ('[printer]\nkind = "network"\nhost = "printer.example"\n', "[printer] host must be an IP address"),
+    ],
+)
 def test_a_printer_that_cannot_work_stops_the_start(tmp_path, printer, expected):
     path = site_variant(tmp_path, (PRINTER, printer))
     with pytest.raises(SiteProfileError) as caught:
@@ -150,25 +176,48 @@ def test_the_server_table_has_the_settings_of_the_configuration():
     assert set(ServerSettings.model_fields) == {key.lower() for key in SETTINGS}
 
 
-@pytest.mark.parametrize("replacement, expected", [
-    (("retention_days = 30", "retention_day = 7"), "site.retention_day: unknown key (did you mean retention_days?)"),
-    (('sunday = ["00:00-24:00"]', 'sunday = ["00:00-24:00"]\nmaandag = ["08:30-12:00"]'),
-     "opening_hours.maandag: unknown key (did you mean monday?)"),
-    (("idle_seconds = 60", "idle_secondz = 60"), "kiosk.idle_secondz: unknown key (did you mean idle_seconds?)"),
-    (("fee_cents = 0\nminutes = 4", "fee = 0\nminutes = 4"), "services[1].fee: unknown key (did you mean fee_cents?)"),
-    (("minutes = 4", "minutes = 4\ncolour = 'blue'"), "services[1].colour: unknown key"),
-    (('name = "Loket 2"', 'naam = "Loket 2"'), "counters[1].naam: unknown key (did you mean name?)"),
-    (('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\npaper_width = 58'),
-     "printer.paper_width: unknown key (did you mean paper_width_mm?)"),
-    (("[kiosk]", '[server]\nsecret = "x"\n\n[kiosk]'), "server.secret: unknown key (did you mean secret_key?)"),
-    (('kind = "simulated"', 'kind = "simulated"\nname = "ACS"'), "reader.name: unknown key (did you mean name_filter?)"),
-    (("[site]", "title = 'Demostad'\n\n[site]"), "title: unknown key (did you mean site?)"),
-    (('minutes = 6', 'minutes = 6\nname = { nll = "Afhalen" }'), "services[0].name.nll: unknown key (did you mean nl?)"),
-    (('minutes = 6', 'minutes = 6\nbring = { tr = ["kart"] }'),
-     "services[0].bring.tr: unknown key (not one of the site's languages: nl, fr, de, en, ar, uk)"),
-    (('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "it"]'),
-     'site.languages: no translation for "it" (have: ar, de, en, fr, nl, uk)'),
-])
+@pytest.mark.parametrize(
+    "replacement, expected",
+    [
+        (
+            ("retention_days = 30", "retention_day = 7"),
+            "site.retention_day: unknown key (did you mean retention_days?)",
+        ),
+        (
+            ('sunday = ["00:00-24:00"]', 'sunday = ["00:00-24:00"]\nmaandag = ["08:30-12:00"]'),
+            "opening_hours.maandag: unknown key (did you mean monday?)",
+        ),
+        (("idle_seconds = 60", "idle_secondz = 60"), "kiosk.idle_secondz: unknown key (did you mean idle_seconds?)"),
+        (
+            ("fee_cents = 0\nminutes = 4", "fee = 0\nminutes = 4"),
+            "services[1].fee: unknown key (did you mean fee_cents?)",
+        ),
+        (("minutes = 4", "minutes = 4\ncolour = 'blue'"), "services[1].colour: unknown key"),
+        (('name = "Loket 2"', 'naam = "Loket 2"'), "counters[1].naam: unknown key (did you mean name?)"),
+        (
+            ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\npaper_width = 58'),
+            "printer.paper_width: unknown key (did you mean paper_width_mm?)",
+        ),
+        (("[kiosk]", '[server]\nsecret = "x"\n\n[kiosk]'), "server.secret: unknown key (did you mean secret_key?)"),
+        (
+            ('kind = "simulated"', 'kind = "simulated"\nname = "ACS"'),
+            "reader.name: unknown key (did you mean name_filter?)",
+        ),
+        (("[site]", "title = 'Demostad'\n\n[site]"), "title: unknown key (did you mean site?)"),
+        (
+            ("minutes = 6", 'minutes = 6\nname = { nll = "Afhalen" }'),
+            "services[0].name.nll: unknown key (did you mean nl?)",
+        ),
+        (
+            ("minutes = 6", 'minutes = 6\nbring = { tr = ["kart"] }'),
+            "services[0].bring.tr: unknown key (not one of the site's languages: nl, fr, de, en, ar, uk)",
+        ),
+        (
+            ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "it"]'),
+            'site.languages: no translation for "it" (have: ar, de, en, fr, nl, uk)',
+        ),
+    ],
+)
 def test_an_unknown_key_or_language_stops_the_start(tmp_path, replacement, expected):
     path = site_variant(tmp_path, replacement)
     with pytest.raises(SiteProfileError) as caught:
@@ -177,8 +226,12 @@ def test_an_unknown_key_or_language_stops_the_start(tmp_path, replacement, expec
 
 
 def test_every_problem_is_named_on_its_own_line(tmp_path):
-    path = site_variant(tmp_path, ("retention_days = 30", "retention_day = 7"),
-                        ("daily_reset_hour = 4", "daily_reset_hour = '4'"), ("idle_seconds = 60", "idle_secondz = 60"))
+    path = site_variant(
+        tmp_path,
+        ("retention_days = 30", "retention_day = 7"),
+        ("daily_reset_hour = 4", "daily_reset_hour = '4'"),
+        ("idle_seconds = 60", "idle_secondz = 60"),
+    )
     with pytest.raises(SiteProfileError) as caught:
         load_site_profile(path)
     assert str(caught.value).splitlines() == [
@@ -202,7 +255,11 @@ def test_the_app_refuses_to_start_on_a_wrong_profile(tmp_path):
     path = site_variant(tmp_path, ('letter = "B"', 'letter = "A"'))
     with pytest.raises(SiteProfileError, match="services\\[1\\].letter"):
         create_app({"SITE": str(path), "DATA_DIR": str(tmp_path)})
-    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "init-db"], capture_output=True, text=True,
-                            env={"KIOSK_SITE": str(path), "KIOSK_DATA_DIR": str(tmp_path), "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "init-db"],
+        capture_output=True,
+        text=True,
+        env={"KIOSK_SITE": str(path), "KIOSK_DATA_DIR": str(tmp_path), "PATH": ""},
+    )
     assert result.returncode != 0
     assert f"{path}: services[1].letter" in result.stderr

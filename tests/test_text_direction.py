@@ -1,4 +1,5 @@
 """Which languages are written right to left: one list, shared by the screens and the printer."""
+
 import re
 
 import pytest
@@ -37,8 +38,14 @@ class TestKurdishOnTheKiosk:
             catalog.parent.mkdir(parents=True)
             catalog.touch()
         monkeypatch.setattr("kiosk.site.TRANSLATIONS", tmp_path / "translations")
-        return {**app_config, "SITE": str(site_variant(
-            tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "ckb", "ku"]')))}
+        return {
+            **app_config,
+            "SITE": str(
+                site_variant(
+                    tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "ckb", "ku"]')
+                )
+            ),
+        }
 
     @pytest.mark.parametrize("language, direction", [("ckb", "rtl"), ("ku", "ltr"), ("nl", "ltr")])
     def test_the_page_direction_follows_the_language(self, client, language, direction):

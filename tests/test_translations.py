@@ -1,4 +1,5 @@
 """Every text a citizen sees is translated in every language of the demo office."""
+
 import re
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Reading residence cards (the Belgian eID applet) through PC/SC, and the simulated and
 virtual cards used for the demo and tests. No Flask, no database."""
+
 from .apdu import CardChannel, PinCheck
 from .card_reading import CardFiles, read_card_files, read_residence_card
 from .dates import BirthDate

@@ -4,6 +4,7 @@
 Every command sent (GET RESPONSE and length retries included) is counted, so the cost
 of a read can be measured.
 """
+
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,9 +93,7 @@ class CardChannel:
             offset = len(data)
             if offset > max_size:
                 raise CardDataError("file longer than any eID file")
-            answer, sw, exact = self._transmit_exact(
-                [0x00, 0xB0, offset >> 8, offset & 0xFF, chunk & 0xFF]
-            )
+            answer, sw, exact = self._transmit_exact([0x00, 0xB0, offset >> 8, offset & 0xFF, chunk & 0xFF])
             if sw == OFFSET_PAST_END:
                 return bytes(data)
             if sw not in (OK, END_OF_FILE_WARNING):

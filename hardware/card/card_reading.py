@@ -1,5 +1,6 @@
 """Reading a residence card: identity file, address file and card data (never the
 photo, never the PIN)."""
+
 from dataclasses import dataclass
 
 from .apdu import ADDRESS_FILE, IDENTITY_FILE, MF, CardChannel, Connection

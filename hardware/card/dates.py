@@ -1,4 +1,5 @@
 """Dates on the card: validity dates and birth dates that may be partly unknown."""
+
 import calendar
 import re
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Document types (identity file tag 0F): which card this is, and whether it is a
 residence card (the kiosk's citizens) rather than a Belgian's card."""
+
 from dataclasses import dataclass
 
 from .errors import CardDataError
@@ -44,7 +45,7 @@ def document_type(code: int) -> DocumentType:
 
 
 def parse_document_type(text: str) -> DocumentType:
-    """"36", or "01"–"09" with a leading zero."""
+    """ "36", or "01"–"09" with a leading zero."""
     text = text.strip()
     if not (1 <= len(text) <= 2 and text.isascii() and text.isdigit()):
         raise CardDataError("document type is not a number")

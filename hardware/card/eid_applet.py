@@ -3,6 +3,7 @@
 Used in process by the simulated reader and by tests (it has a pyscard-like
 `transmit`), and behind vpcd by the virtual card.
 """
+
 from .fake_cards import FakeCard
 
 # A file's path: its file identifiers from the MF down, of any depth.

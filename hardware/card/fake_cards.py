@@ -6,6 +6,7 @@ people are fictitious ("Testperson"); national numbers use serials 990-999 and p
 mod-97 check. Dates are computed from `today` so the 17-year-old stays 17 and the
 expired card stays expired.
 """
+
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta

@@ -5,6 +5,7 @@ and 2 check digits: 97 - (first 9 digits mod 97). For births from 2000 the check
 computed over "2" followed by the first 9 digits, and the number itself does not say
 which century applies, so either check is accepted.
 """
+
 import re
 
 _SEPARATORS = re.compile(r"[\s.\-]")

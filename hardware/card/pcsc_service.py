@@ -7,6 +7,7 @@ establishes a new PC/SC context until pcscd answers again, and stop() interrupts
 blocking wait with SCardCancel. pyscard is imported when the service starts, so the
 simulated reader works without it.
 """
+
 import logging
 import threading
 import time
@@ -152,8 +153,7 @@ class _Watcher:
                     self._scard.SCardCancel(self._context)
             self._thread.join(timeout=0.05)
         if self._thread.is_alive():
-            log.warning("card reader thread still busy after %.0f s; its results are ignored",
-                        timeout)
+            log.warning("card reader thread still busy after %.0f s; its results are ignored", timeout)
 
     def _publish(self, state, error=None, message=None, reader=None, card=None) -> None:
         self._service._publish(state, error, message, reader, card, unless=self._stop)
@@ -197,12 +197,21 @@ class _Watcher:
         where = frames[-1] if frames else None
         key = (type(exc).__name__, where.filename if where else "", (where.lineno or 0) if where else 0)
         if key in self._faults_logged:
-            log.error("card reader thread failed again (%s at %s:%d); starting over in %.1f s",
-                      key[0], key[1].rsplit("/", 1)[-1], key[2], delay)
+            log.error(
+                "card reader thread failed again (%s at %s:%d); starting over in %.1f s",
+                key[0],
+                key[1].rsplit("/", 1)[-1],
+                key[2],
+                delay,
+            )
         else:
             self._faults_logged.add(key)
-            log.error("card reader thread failed (%s); starting over in %.1f s\n%s",
-                      key[0], delay, "".join(traceback.format_list(frames)).rstrip())
+            log.error(
+                "card reader thread failed (%s); starting over in %.1f s\n%s",
+                key[0],
+                delay,
+                "".join(traceback.format_list(frames)).rstrip(),
+            )
         return delay
 
     def _check(self, hresult: int) -> None:
@@ -245,9 +254,7 @@ class _Watcher:
                 elif service.snapshot().error != ReaderError.READER_GONE:
                     self._publish(ReaderState.NO_READER)
             watched = [(reader, reader_state)] if reader else []
-            hresult, states = scard.SCardGetStatusChange(
-                context, WAIT_MS, [*watched, (PNP_NOTIFICATION, pnp_state)]
-            )
+            hresult, states = scard.SCardGetStatusChange(context, WAIT_MS, [*watched, (PNP_NOTIFICATION, pnp_state)])
             self._check(hresult)
             if hresult == scard.SCARD_E_TIMEOUT:
                 continue
@@ -305,9 +312,7 @@ class _Watcher:
         self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)
         return outcome
 
-    def _failed_read(
-        self, context, reader: str, reader_state: int, error: PcscError
-    ) -> ReadOutcome | None:
+    def _failed_read(self, context, reader: str, reader_state: int, error: PcscError) -> ReadOutcome | None:
         """Tell a pulled card or a vanished reader from an unreadable card. A reader may
         take a moment to notice that the card left (vpcd polls every 0.4 s)."""
         scard = self._scard

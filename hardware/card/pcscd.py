@@ -6,6 +6,7 @@ It loads only vsmartcard's vpcd driver, listening on a port below Linux's epheme
 machine may get it as its local port, and while that socket lingers in TIME_WAIT vpcd
 cannot listen and pcscd drops both virtual readers.
 """
+
 import os
 import shutil
 import signal

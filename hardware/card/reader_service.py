@@ -6,6 +6,7 @@ States: no_reader, waiting (for a card), reading, ready (a residence card was re
 error, with one of the error codes below. Card data lives in the snapshot only while the
 card is in the reader.
 """
+
 import logging
 import threading
 from abc import ABC, abstractmethod

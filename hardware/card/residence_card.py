@@ -1,4 +1,5 @@
 """The typed content of a residence card: identity file, address file and card data."""
+
 from dataclasses import dataclass, field
 from datetime import date
 

@@ -1,5 +1,6 @@
 """Which reader service the kiosk gets. Kept out of reader_service, the base the services
 build on, so that it never imports them."""
+
 import threading
 
 from .pcsc_service import PcscReaderService
@@ -11,7 +12,7 @@ _pcsc_lock = threading.Lock()
 
 
 def make_reader_service(kind: str, reader_filter: str | None = None) -> ReaderService:
-    """"simulated": a new simulated reader. "pcsc": the process's one PC/SC service per
+    """ "simulated": a new simulated reader. "pcsc": the process's one PC/SC service per
     reader filter (the same object on every call, so two app instances in one process never
     race for a reader); pyscard is only imported for this kind."""
     if kind == "simulated":

@@ -1,6 +1,7 @@
 """A simulated reader for the demo and for tests of the application: the fake cards are
 "inserted" from a developer page or the command line, and read through the same APDU
 layer and parser as real cards."""
+
 import threading
 from collections.abc import Callable
 from datetime import date

@@ -4,6 +4,7 @@ One byte of tag, then the length: one byte below 128; from 128 on, each length b
 with the high bit set is followed by another, 7 bits at a time (how the reference
 parsers read it). Files end in zero padding.
 """
+
 from collections.abc import Collection, Iterable
 
 from .errors import CardDataError

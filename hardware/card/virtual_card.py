@@ -7,6 +7,7 @@ message is a 2-byte big-endian length and a payload; a 1-byte payload is a contr
 anything longer a command APDU to answer. In process, `VirtualCard` runs in a thread and
 tests can pull it out mid-read with `remove_after_apdus`.
 """
+
 import argparse
 import signal
 import socket
@@ -136,10 +137,7 @@ class VirtualCard:
             else:
                 with self._lock:
                     self.apdus_received += 1
-                    pulled = (
-                        self.remove_after_apdus is not None
-                        and self.apdus_received > self.remove_after_apdus
-                    )
+                    pulled = self.remove_after_apdus is not None and self.apdus_received > self.remove_after_apdus
                     if pulled:
                         self._inserted = False
                 if pulled:

@@ -12,6 +12,7 @@ Right-to-left languages: see `hardware.printer.ticket`.
 The fake network printer lives in `hardware.printer.fake_printer` (not imported here so
 `python -m hardware.printer.fake_printer` runs cleanly).
 """
+
 from hardware.printer.drivers import Printer, PrinterError, check_settings, make_printer
 from hardware.printer.escpos_ticket import render_escpos
 from hardware.printer.preview import render_html, render_png

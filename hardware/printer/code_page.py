@@ -3,6 +3,7 @@
 The code page is selected explicitly (ESC t n) and text is encoded here, so the bytes of a
 ticket do not depend on a library guessing encodings. Both pages print é, è, ë, ç and €.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -17,10 +18,35 @@ DEFAULT_CODE_PAGE = "cp858"
 # Letters that do not decompose into a base letter plus accent, and typographic marks that
 # translations often contain.
 _SUBSTITUTES = {
-    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h", "Ħ": "H",
-    "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N", "œ": "oe", "Œ": "OE", "ĳ": "ij", "Ĳ": "IJ",
-    "‘": "'", "’": "'", "‚": ",", "‛": "'", "“": '"', "”": '"', "„": '"',
-    "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-", "•": "-", "…": "...",
+    "ł": "l",
+    "Ł": "L",
+    "đ": "d",
+    "Đ": "D",
+    "ı": "i",
+    "ħ": "h",
+    "Ħ": "H",
+    "ŧ": "t",
+    "Ŧ": "T",
+    "ŋ": "n",
+    "Ŋ": "N",
+    "œ": "oe",
+    "Œ": "OE",
+    "ĳ": "ij",
+    "Ĳ": "IJ",
+    "‘": "'",
+    "’": "'",
+    "‚": ",",
+    "‛": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "–": "-",
+    "—": "-",
+    "‐": "-",
+    "‑": "-",
+    "−": "-",
+    "•": "-",
+    "…": "...",
 }
 
 
@@ -36,9 +62,7 @@ def _page(code_page: str) -> tuple[str, int]:
     try:
         return CODE_PAGES[code_page]
     except KeyError:
-        raise ValueError(
-            f"unknown code page {code_page!r}; choose one of {', '.join(CODE_PAGES)}"
-        ) from None
+        raise ValueError(f"unknown code page {code_page!r}; choose one of {', '.join(CODE_PAGES)}") from None
 
 
 def _printable_char(char: str, codec_name: str) -> str | None:
@@ -56,9 +80,7 @@ def _printable_char(char: str, codec_name: str) -> str | None:
             return candidate
         except UnicodeEncodeError:
             pass
-    base = "".join(
-        c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-    )
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     if base and base != char:
         try:
             base.encode(codec_name)

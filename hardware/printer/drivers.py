@@ -9,6 +9,7 @@ USB and serial printers go through python-escpos (imported lazily; pyusb and pys
 optional). A device file (kind "file", e.g. /dev/usb/lp0) is used without blocking, with
 poll() under the deadline: usblp blocks a plain write for as long as the paper is out.
 """
+
 from __future__ import annotations
 
 import errno
@@ -57,12 +58,18 @@ def classify(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError) or "Timeout" in name:
         return "timeout"
     if isinstance(exc, (ConnectionError, EOFError)) or name in (
-        "DeviceNotFoundError", "USBNotFoundError",
+        "DeviceNotFoundError",
+        "USBNotFoundError",
     ):
         return "offline"
     if isinstance(exc, OSError) and exc.errno in (
-        errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EHOSTUNREACH, errno.ENETUNREACH,
-        errno.EHOSTDOWN, errno.EIO,
+        errno.ENOENT,
+        errno.ENODEV,
+        errno.ENXIO,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.EHOSTDOWN,
+        errno.EIO,
     ):
         return "offline"
     return "error"
@@ -284,9 +291,7 @@ def _usb_read(device: Any, n: int, timeout: float) -> bytes:
 
 
 def _serial_device(settings: PrinterSettings) -> Any:
-    return escpos_printers().Serial(
-        settings.device, baudrate=settings.baudrate, timeout=settings.timeout
-    )
+    return escpos_printers().Serial(settings.device, baudrate=settings.baudrate, timeout=settings.timeout)
 
 
 def _serial_read(device: Any, n: int, timeout: float) -> bytes:
@@ -350,7 +355,7 @@ class _FileConnection(PrinterConnection):
             while view:
                 self._wait(select.POLLOUT, deadline, what)
                 try:
-                    view = view[os.write(self._fd, view):]
+                    view = view[os.write(self._fd, view) :]
                 except BlockingIOError:
                     continue
             # usblp accepts a non-blocking write at once and drops it if the device is
@@ -471,11 +476,18 @@ class _SimulatedConnection(PrinterConnection):
 
 # Python modules each kind needs beyond the standard library: (module, package, install).
 _DRIVER_MODULES = {
-    "usb": [("escpos", "python-escpos", "pip install 'python-escpos[usb]'"),
-            ("usb", "pyusb", "pip install 'python-escpos[usb]' and apt-get install "
-                             "libusb-1.0-0 (see deploy/udev for permissions)")],
-    "serial": [("escpos", "python-escpos", "pip install 'python-escpos[serial]'"),
-               ("serial", "pyserial", "pip install 'python-escpos[serial]'")],
+    "usb": [
+        ("escpos", "python-escpos", "pip install 'python-escpos[usb]'"),
+        (
+            "usb",
+            "pyusb",
+            "pip install 'python-escpos[usb]' and apt-get install libusb-1.0-0 (see deploy/udev for permissions)",
+        ),
+    ],
+    "serial": [
+        ("escpos", "python-escpos", "pip install 'python-escpos[serial]'"),
+        ("serial", "pyserial", "pip install 'python-escpos[serial]'"),
+    ],
 }
 
 
@@ -486,8 +498,7 @@ def check_settings(settings: Mapping[str, Any] | PrinterSettings | None) -> Prin
     for module, package, install in _DRIVER_MODULES.get(settings.kind, ()):
         if not module_available(module):
             raise PrinterConfigError(
-                f"[printer] kind {settings.kind!r} needs the package {package}, "
-                f"which is not installed: {install}"
+                f"[printer] kind {settings.kind!r} needs the package {package}, which is not installed: {install}"
             )
     return settings
 

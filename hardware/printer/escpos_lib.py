@@ -9,6 +9,7 @@ root logger. So escpos.capabilities is run here first, with its own `tempfile` a
 No process-wide function, logger or environment variable changes, so other threads are
 unaffected. The import is lazy: only USB and serial printers need it.
 """
+
 from __future__ import annotations
 
 import builtins

@@ -4,6 +4,7 @@ The commands are written out here rather than through a library object so the by
 same on every machine (code page selected with ESC t, text encoded by `code_page`), and
 tests can check them byte for byte.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -28,8 +29,16 @@ CUT_PARTIAL = GS + b"VB\x00"
 QR_ERROR_CORRECTION_M = 49
 
 CENTERED_ROLES = {
-    "municipality", "number_label", "number", "service", "service_main", "issued",
-    "qr", "follow_label", "status_url", "footer",
+    "municipality",
+    "number_label",
+    "number",
+    "service",
+    "service_main",
+    "issued",
+    "qr",
+    "follow_label",
+    "status_url",
+    "footer",
 }
 BOLD_ROLES = {"municipality", "number", "service", "bring_label"}
 # A blank line before these separates the header, the details and the QR block.
@@ -123,6 +132,4 @@ def _line_bytes(line: TicketLine, columns: int, code_page: str, qr_module: int) 
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:
-    return textwrap.wrap(
-        text, width=max(1, width), subsequent_indent=indent, break_on_hyphens=False
-    ) or [""]
+    return textwrap.wrap(text, width=max(1, width), subsequent_indent=indent, break_on_hyphens=False) or [""]

@@ -17,6 +17,7 @@ In tests:  with FakeNetworkPrinter() as fake: ... fake.port ... fake.wait_for_jo
 Developers: python -m hardware.printer.fake_printer --port 9100
             (then type a mode name and Enter to switch modes)
 """
+
 from __future__ import annotations
 
 import argparse

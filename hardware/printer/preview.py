@@ -4,6 +4,7 @@
 always in the citizen's language, right to left where needed. `render_png` is a picture of
 the paper ticket, i.e. exactly what the printer prints, for desk reprints and documentation.
 """
+
 from __future__ import annotations
 
 import base64
@@ -82,10 +83,7 @@ def _html_line(line: TicketLine) -> str:
     style = _STYLE.get(line.role, "")
     own_dir = _OWN_DIRECTION.get(line.role)
     dir_attr = f' dir="{own_dir}"' if own_dir else ""
-    return (
-        f'<p data-line="{line.role}"{dir_attr} style="margin:.2em 0;{style}">'
-        f"{escape(line.text)}</p>"
-    )
+    return f'<p data-line="{line.role}"{dir_attr} style="margin:.2em 0;{style}">{escape(line.text)}</p>'
 
 
 # --- PNG -----------------------------------------------------------------------------------
@@ -125,9 +123,7 @@ _PNG_STYLE = {  # role → (font size, bold, centered)
 _GAP_BEFORE = {"people_ahead", "qr", "footer"}
 
 
-def render_png(
-    ticket: TicketPrint, *, paper_width_mm: int = 80, code_page: str = DEFAULT_CODE_PAGE
-) -> bytes:
+def render_png(ticket: TicketPrint, *, paper_width_mm: int = 80, code_page: str = DEFAULT_CODE_PAGE) -> bytes:
     """A PNG of the paper ticket (the printable lines, `paper_width_mm` wide at 203 dpi)."""
     width = _DOTS[58 if paper_width_mm <= 58 else 80]
     canvas = Image.new("L", (width, 4000), 255)
@@ -137,9 +133,7 @@ def render_png(
         if line.role in _GAP_BEFORE:
             y += 16
         if line.role == "qr":
-            code = qrcode.QRCode(
-                error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2
-            )
+            code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2)
             code.add_data(line.text)
             qr_image = code.make_image().get_image().convert("L")
             canvas.paste(qr_image, ((width - qr_image.width) // 2, y))
@@ -164,9 +158,7 @@ def render_png(
     return out.getvalue()
 
 
-def _wrap_pixels(
-    text: str, font: _Font, max_width: int, indent: str = ""
-) -> list[str]:
+def _wrap_pixels(text: str, font: _Font, max_width: int, indent: str = "") -> list[str]:
     """Greedy word wrap to `max_width` pixels; rows after the first start with `indent`."""
     rows: list[str] = []
     current = ""

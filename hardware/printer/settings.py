@@ -1,4 +1,5 @@
 """Printer settings: the site profile's [printer] table, checked once at start-up."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -56,9 +57,7 @@ def parse_settings(raw: Mapping[str, Any] | PrinterSettings | None) -> PrinterSe
     raw = dict(raw or {})
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise PrinterConfigError(
-            f"[printer] unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
-        )
+        raise PrinterConfigError(f"[printer] unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
     kind = raw.get("kind", "simulated")
     if kind not in KINDS:
         raise PrinterConfigError(f"[printer] kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -101,8 +100,9 @@ def parse_settings(raw: Mapping[str, Any] | PrinterSettings | None) -> PrinterSe
     if "folder" in raw:
         values["folder"] = str(raw["folder"])
 
-    required = {"network": ("host",), "usb": ("vendor_id", "product_id"),
-                "serial": ("device",), "file": ("path",)}.get(kind, ())
+    required = {"network": ("host",), "usb": ("vendor_id", "product_id"), "serial": ("device",), "file": ("path",)}.get(
+        kind, ()
+    )
     missing = [key for key in required if not values[key]]
     if missing:
         raise PrinterConfigError(f"[printer] kind {kind!r} needs {', '.join(missing)}")
@@ -149,4 +149,4 @@ def _usb_id(raw: Mapping[str, Any], key: str) -> int | None:
             return int(value, 16)
         except ValueError:
             pass
-    raise PrinterConfigError(f"[printer] {key} must be a number or hexadecimal text like \"04b8\"")
+    raise PrinterConfigError(f'[printer] {key} must be a number or hexadecimal text like "04b8"')

@@ -8,6 +8,7 @@ bits 0 and 7 always 0):
 A printer with paper out or its cover open may still accept a job without complaint, so the
 status is asked for before every ticket.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,9 +21,7 @@ QUERY_PRINTER = 1
 QUERY_OFFLINE_CAUSE = 2
 QUERY_ROLL_PAPER = 4
 # The three queries sent together: one round trip, three answer bytes in this order.
-STATUS_QUERY = b"".join(
-    DLE_EOT + bytes([n]) for n in (QUERY_PRINTER, QUERY_OFFLINE_CAUSE, QUERY_ROLL_PAPER)
-)
+STATUS_QUERY = b"".join(DLE_EOT + bytes([n]) for n in (QUERY_PRINTER, QUERY_OFFLINE_CAUSE, QUERY_ROLL_PAPER))
 STATUS_ANSWER_LENGTH = 3
 
 PAPER_STATES = ("ok", "near_end", "out", "unknown")

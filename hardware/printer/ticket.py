@@ -10,6 +10,7 @@ dropping accents the code page lacks, e.g. Polish "ś" → "s"). Otherwise the p
 site's main language: `service_name_main` (always printed), `labels_main`, `bring_main` and
 `footer_main` when given (English labels, and no bring list or footer, when not).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,10 +22,28 @@ from hardware.printer.code_page import DEFAULT_CODE_PAGE, paper_text, paper_text
 
 # Primary language subtags written right to left, the one list for screens and paper. Not
 # "ku": Kurmanji is written in Latin script; Sorani Kurdish (Arabic script) is "ckb".
-RTL_LANGUAGES = frozenset({
-    "ar", "arc", "azb", "ckb", "dv", "fa", "he", "ks", "lrc", "mzn", "nqo", "prs", "ps", "sd", "syr",
-    "ug", "ur", "yi",
-})
+RTL_LANGUAGES = frozenset(
+    {
+        "ar",
+        "arc",
+        "azb",
+        "ckb",
+        "dv",
+        "fa",
+        "he",
+        "ks",
+        "lrc",
+        "mzn",
+        "nqo",
+        "prs",
+        "ps",
+        "sd",
+        "syr",
+        "ug",
+        "ur",
+        "yi",
+    }
+)
 
 
 def is_rtl(language: str) -> bool:
@@ -107,9 +126,7 @@ def format_issued(issued_at: datetime) -> str:
     return issued_at.strftime("%d/%m/%Y %H:%M")
 
 
-def ticket_lines(
-    ticket: TicketPrint, *, paper: bool = False, code_page: str = DEFAULT_CODE_PAGE
-) -> list[TicketLine]:
+def ticket_lines(ticket: TicketPrint, *, paper: bool = False, code_page: str = DEFAULT_CODE_PAGE) -> list[TicketLine]:
     """The ticket's content as lines: the screen version, or with `paper=True` what the printer
     can print in `code_page` (see the module doc for the fallback rules)."""
     if paper:
@@ -152,10 +169,7 @@ def ticket_lines(
     if paper:
         # Texts that were not swapped for a main-language version (municipality, main
         # service name) still must not stop a ticket: unprintable characters become "?".
-        lines = [
-            TicketLine(line.role, paper_text_or_placeholder(line.text, code_page))
-            for line in lines
-        ]
+        lines = [TicketLine(line.role, paper_text_or_placeholder(line.text, code_page)) for line in lines]
     return lines
 
 

@@ -15,6 +15,7 @@ Status checks (kiosk pages, health polls) answer from the last status while it i
 seconds old, and never make a ticket wait: on a network printer they use their own
 connection, and on a device they are skipped while a ticket prints.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -114,7 +115,10 @@ class TicketPrinter:
         else:
             log.warning(
                 "ticket %s not printed: %s (%s, %.0f ms)",
-                ticket.number, outcome.reason, outcome.status.error or "", elapsed_ms,
+                ticket.number,
+                outcome.reason,
+                outcome.status.error or "",
+                elapsed_ms,
             )
         return outcome
 
@@ -139,9 +143,7 @@ class TicketPrinter:
 
     # -- inside the worker thread ---------------------------------------------------------
 
-    def _print_job(
-        self, job: bytes, ticket: TicketPrint, deadline: float, progress: _Progress
-    ) -> PrintOutcome:
+    def _print_job(self, job: bytes, ticket: TicketPrint, deadline: float, progress: _Progress) -> PrintOutcome:
         try:
             connection = self.printer.connect(deadline)
         except PrinterError as exc:

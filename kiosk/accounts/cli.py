@@ -1,4 +1,5 @@
 """`kiosk user`: staff accounts from the command line."""
+
 from __future__ import annotations
 
 import sys
@@ -17,8 +18,9 @@ def user():
 @user.command("create")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--username", required=True)
-@click.option("--password-stdin", is_flag=True,
-              help="read the password from the first line of standard input (for scripts)")
+@click.option(
+    "--password-stdin", is_flag=True, help="read the password from the first line of standard input (for scripts)"
+)
 @with_appcontext
 def user_create(role: str, username: str, password_stdin: bool):
     """Create an account; asks for the password twice unless --password-stdin."""

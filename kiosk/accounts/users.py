@@ -5,6 +5,7 @@ account for 15 minutes. The count and the lock live in the database, so every ap
 of an office sees them, and the attempt is counted in the same statement that checks the
 lock, so parallel guesses cannot slip past it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,10 +59,17 @@ def create_user(engine: Engine, username: str, role: str, password: str, now: dt
         raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     try:
         with writing(engine) as conn:
-            user_id = conn.execute(insert(users).returning(users.c.id), dict(
-                username=username, role=role, password_hash=generate_password_hash(password),
-                failed_logins=0, created_at=now, disabled=False,
-            )).scalar_one()
+            user_id = conn.execute(
+                insert(users).returning(users.c.id),
+                dict(
+                    username=username,
+                    role=role,
+                    password_hash=generate_password_hash(password),
+                    failed_logins=0,
+                    created_at=now,
+                    disabled=False,
+                ),
+            ).scalar_one()
     except IntegrityError:
         raise AccountError(f"The user name {username!r} is taken.") from None
     return User(user_id, username, role)
@@ -72,15 +80,17 @@ def authenticate(engine: Engine, username: str, password: str, now: dt.datetime)
     with writing(engine) as conn:
         row = conn.execute(
             update(users)
-            .where(users.c.username == username, users.c.disabled.is_(False),
-                   or_(users.c.locked_until.is_(None), users.c.locked_until <= now))
+            .where(
+                users.c.username == username,
+                users.c.disabled.is_(False),
+                or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
+            )
             .values(failed_logins=users.c.failed_logins + 1)
             .returning(users.c.id, users.c.role, users.c.password_hash, users.c.failed_logins)
         ).first()
         if row is None:
             locked_until = conn.execute(
-                select(users.c.locked_until)
-                .where(users.c.username == username, users.c.disabled.is_(False))
+                select(users.c.locked_until).where(users.c.username == username, users.c.disabled.is_(False))
             ).scalar()
     if row is None:
         check_password_hash(_decoy_hash(), password)
@@ -92,13 +102,11 @@ def authenticate(engine: Engine, username: str, password: str, now: dt.datetime)
     # The slow hash runs outside the write transaction: SQLite has one writer at a time.
     if check_password_hash(row.password_hash, password):
         with writing(engine) as conn:
-            conn.execute(update(users).where(users.c.id == row.id)
-                         .values(failed_logins=0, locked_until=None))
+            conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None))
         return User(row.id, username, row.role)
     if row.failed_logins >= MAX_FAILURES:
         with writing(engine) as conn:
-            conn.execute(update(users).where(users.c.id == row.id)
-                         .values(failed_logins=0, locked_until=now + LOCKOUT))
+            conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=now + LOCKOUT))
         raise LoginRefused(now + LOCKOUT)
     raise LoginRefused()
 
@@ -107,7 +115,6 @@ def active_user(engine: Engine, user_id: int) -> User | None:
     """The signed-in user as the database has them now: None once disabled or removed."""
     with reading(engine) as conn:
         row = conn.execute(
-            select(users.c.id, users.c.username, users.c.role)
-            .where(users.c.id == user_id, users.c.disabled.is_(False))
+            select(users.c.id, users.c.username, users.c.role).where(users.c.id == user_id, users.c.disabled.is_(False))
         ).first()
     return User(row.id, row.username, row.role) if row else None

@@ -5,6 +5,7 @@ from the database on every request, so disabling an account takes effect at once
 minutes without an action signs the user out; a screen refreshing itself in the background
 (header `X-Refresh: auto`) does not count as an action.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,20 +81,25 @@ def login():
     address = request.remote_addr or "unknown"
     username = request.form.get("username", "").strip().lower()
     if throttle.blocked(address):
-        return render_template("accounts/login.html", next_page=next_page, username=username, message=_(
-            "Too many failed attempts from this computer. Wait a few minutes and try again.")), 429
+        return render_template(
+            "accounts/login.html",
+            next_page=next_page,
+            username=username,
+            message=_("Too many failed attempts from this computer. Wait a few minutes and try again."),
+        ), 429
     try:
         user = authenticate(office.engine, username, request.form.get("password", ""), _now())
     except LoginRefused as refused:
         throttle.failed(address)
         if refused.locked_until:
             minutes = max(1, round((refused.locked_until - _now()).total_seconds() / 60))
-            message = _("This account is locked after too many failed attempts. "
-                        "Try again in %(minutes)d minutes.", minutes=minutes)
+            message = _(
+                "This account is locked after too many failed attempts. Try again in %(minutes)d minutes.",
+                minutes=minutes,
+            )
         else:
             message = _("Wrong user name or password.")
-        return render_template("accounts/login.html", next_page=next_page, username=username,
-                               message=message), 401
+        return render_template("accounts/login.html", next_page=next_page, username=username, message=message), 401
     sign_in(user.id)
     log.info("user %d signed in", user.id)
     return redirect(next_page or _landing(user.role))
@@ -103,9 +109,11 @@ def login():
 def login_expired(_error):
     """A sign-in page left open past WTF_CSRF_TIME_LIMIT: the form again, with a fresh token."""
     return render_template(
-        "accounts/login.html", next_page=_safe_next(request.values.get("next")),
+        "accounts/login.html",
+        next_page=_safe_next(request.values.get("next")),
         username=request.form.get("username", "").strip().lower(),
-        message=_("The page was open too long; please sign in again.")), 400
+        message=_("The page was open too long; please sign in again."),
+    ), 400
 
 
 # Without a token check: a desk page open for hours holds an expired token, and signing out

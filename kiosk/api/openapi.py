@@ -8,9 +8,17 @@ def _action(summary: str, body: dict | None = None) -> dict:
         "summary": summary,
         "security": [{"bearer": []}],
         "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "The ticket after the action",
-                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}},
-                      "401": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR, "503": _ERROR},
+        "responses": {
+            "200": {
+                "description": "The ticket after the action",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}},
+            },
+            "401": _ERROR,
+            "403": _ERROR,
+            "404": _ERROR,
+            "409": _ERROR,
+            "503": _ERROR,
+        },
     }
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -32,66 +40,145 @@ def _counter(summary: str, responses: dict, body: dict | None = None) -> dict:
 def openapi_document(self_url: str) -> dict:
     ticket_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}
     paths = {
-        "/api/tickets": {"post": {
-            "summary": "Issue a ticket (kiosk token, or a request from the kiosk PC itself)",
-            "security": [{"bearer": []}, {}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["service"],
-                "properties": {
-                    "service": {"type": "string", "example": "pickup"},
-                    "language": {"type": "string", "example": "fr"},
-                    "priority": {"type": "boolean", "default": False},
-                    "checkin": {"type": ["object", "null"],
-                                "description": "What the kiosk learnt and the citizen confirmed; shown to clerks only"},
-                }}}}},
-            "responses": {
-                "201": {"description": "Issued", "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "properties": {"id": {"type": "integer"}, "number": {"type": "string", "example": "A001"},
-                                   "service": {"type": "string"}, "position": {"type": "integer"},
-                                   "estimated_wait_s": {"type": "integer"},
-                                   "status_url": {"type": "string", "format": "uri"}}}}}},
-                "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                "409": {"description": "Service disabled or office closed",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "503": _ERROR,
-            }}},
-        "/api/queue": {"get": {
-            "summary": "Waiting count and estimated wait per service, the latest calls (no personal data)",
-            "responses": {"200": {"description": "The queue", "content": {"application/json": {"schema": {
-                "type": "object",
-                "properties": {
-                    "services": {"type": "array", "items": {"type": "object", "properties": {
-                        "service": {"type": "string"}, "enabled": {"type": "boolean"},
-                        "waiting": {"type": "integer"}, "estimated_wait_s": {"type": "integer"}}}},
-                    "calls": {"type": "array", "items": {"type": "object", "properties": {
-                        "id": {"type": "integer"}, "number": {"type": "string"}, "counter": {"type": "integer"},
-                        "at": {"type": "string", "format": "date-time"}}}},
-                    "version": {"type": "integer"}}}}}},
-                "503": _ERROR}}},
+        "/api/tickets": {
+            "post": {
+                "summary": "Issue a ticket (kiosk token, or a request from the kiosk PC itself)",
+                "security": [{"bearer": []}, {}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["service"],
+                                "properties": {
+                                    "service": {"type": "string", "example": "pickup"},
+                                    "language": {"type": "string", "example": "fr"},
+                                    "priority": {"type": "boolean", "default": False},
+                                    "checkin": {
+                                        "type": ["object", "null"],
+                                        "description": "What the kiosk learnt and the citizen confirmed; shown to clerks only",
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Issued",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "number": {"type": "string", "example": "A001"},
+                                        "service": {"type": "string"},
+                                        "position": {"type": "integer"},
+                                        "estimated_wait_s": {"type": "integer"},
+                                        "status_url": {"type": "string", "format": "uri"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "409": {
+                        "description": "Service disabled or office closed",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                    "503": _ERROR,
+                },
+            }
+        },
+        "/api/queue": {
+            "get": {
+                "summary": "Waiting count and estimated wait per service, the latest calls (no personal data)",
+                "responses": {
+                    "200": {
+                        "description": "The queue",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "services": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "service": {"type": "string"},
+                                                    "enabled": {"type": "boolean"},
+                                                    "waiting": {"type": "integer"},
+                                                    "estimated_wait_s": {"type": "integer"},
+                                                },
+                                            },
+                                        },
+                                        "calls": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "id": {"type": "integer"},
+                                                    "number": {"type": "string"},
+                                                    "counter": {"type": "integer"},
+                                                    "at": {"type": "string", "format": "date-time"},
+                                                },
+                                            },
+                                        },
+                                        "version": {"type": "integer"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "503": _ERROR,
+                },
+            }
+        },
         "/api/counters/{counter}/call-next": _counter(
             "Call the next ticket for this counter (finishes the one still at the counter)",
-            {"200": {"description": "The called ticket", "content": ticket_ref},
-             "204": {"description": "Nobody waits for this counter's services"},
-             "409": {"description": "The counter holds another ticket than 'current'",
-                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
-            {"type": "object", "properties": {"current": {
-                "type": ["integer", "null"],
-                "description": "The ticket the desk shows at this counter (null: none); when given "
-                               "and the counter holds another, nothing is called"}}}),
+            {
+                "200": {"description": "The called ticket", "content": ticket_ref},
+                "204": {"description": "Nobody waits for this counter's services"},
+                "409": {
+                    "description": "The counter holds another ticket than 'current'",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "current": {
+                        "type": ["integer", "null"],
+                        "description": "The ticket the desk shows at this counter (null: none); when given "
+                        "and the counter holds another, nothing is called",
+                    }
+                },
+            },
+        ),
         "/api/counters/{counter}/open": _counter(
             "Open the counter for some services (default: all it may serve)",
             {"200": {"description": "Opened"}},
-            {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string"}}}}),
+            {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string"}}}},
+        ),
         "/api/counters/{counter}/close": _counter("Close the counter", {"200": {"description": "Closed"}}),
         "/api/tickets/{ticket_id}/transfer": _action(
             "Move to another service's line; keeps its number and arrival time",
-            {"type": "object", "required": ["service"], "properties": {"service": {"type": "string"}}}),
+            {"type": "object", "required": ["service"], "properties": {"service": {"type": "string"}}},
+        ),
     }
     for action, summary in {
-        "recall": "Call the ticket again", "start": "The citizen is at the counter",
-        "finish": "Done", "no-show": "Called but did not come", "park": "Step aside (e.g. to fetch a document)",
-        "return": "Back in line from parked, at its original arrival time", "cancel": "Remove from the line",
+        "recall": "Call the ticket again",
+        "start": "The citizen is at the counter",
+        "finish": "Done",
+        "no-show": "Called but did not come",
+        "park": "Step aside (e.g. to fetch a document)",
+        "return": "Back in line from parked, at its original arrival time",
+        "cancel": "Remove from the line",
     }.items():
         paths[f"/api/tickets/{{ticket_id}}/{action}"] = _action(summary)
     return {
@@ -99,25 +186,53 @@ def openapi_document(self_url: str) -> dict:
         "info": {"title": "Snelbalie kiosk API", "version": "1"},
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {
-                "type": "http", "scheme": "bearer",
-                "description": "Made with `kiosk token create --role kiosk|desk|ops --name NAME`"}},
-            "schemas": {
-                "Error": {"type": "object", "required": ["error", "message"],
-                          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
-                "Ticket": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
-                    "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show",
-                                                          "parked", "cancelled", "expired"]},
-                    "priority": {"type": "boolean"}, "language": {"type": "string"},
-                    "counter": {"type": ["integer", "null"]},
-                    "arrived_at": {"type": "string", "format": "date-time"},
-                    "called_at": {"type": ["string", "null"], "format": "date-time"},
-                    "checkin": {"type": ["object", "null"]}}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Made with `kiosk token create --role kiosk|desk|ops --name NAME`",
+                }
             },
-            "responses": {"Error": {
-                "description": "A JSON error a person can read",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                },
+                "Ticket": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "number": {"type": "string"},
+                        "service": {"type": "string"},
+                        "status": {
+                            "type": "string",
+                            "enum": [
+                                "waiting",
+                                "called",
+                                "serving",
+                                "done",
+                                "no_show",
+                                "parked",
+                                "cancelled",
+                                "expired",
+                            ],
+                        },
+                        "priority": {"type": "boolean"},
+                        "language": {"type": "string"},
+                        "counter": {"type": ["integer", "null"]},
+                        "arrived_at": {"type": "string", "format": "date-time"},
+                        "called_at": {"type": ["string", "null"], "format": "date-time"},
+                        "checkin": {"type": ["object", "null"]},
+                    },
+                },
+            },
+            "responses": {
+                "Error": {
+                    "description": "A JSON error a person can read",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+            },
         },
         "servers": [{"url": "/"}],
         "x-self": self_url,

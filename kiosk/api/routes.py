@@ -2,6 +2,7 @@
 
 Every error is JSON with a sentence a person can read (see kiosk.errors).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,13 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 DESK_ROLES = ("desk", "clerk", "supervisor")
 TICKET_ACTIONS = {
-    "recall": "recall", "start": "start", "finish": "finish", "no-show": "no_show",
-    "park": "park", "return": "return_to_queue", "cancel": "cancel",
+    "recall": "recall",
+    "start": "start",
+    "finish": "finish",
+    "no-show": "no_show",
+    "park": "park",
+    "return": "return_to_queue",
+    "cancel": "cancel",
 }
 
 
@@ -29,9 +35,14 @@ def iso(moment: dt.datetime | None) -> str | None:
 
 def ticket_json(ticket: Ticket, *, with_checkin: bool = False) -> dict:
     data = {
-        "id": ticket.id, "number": ticket.number, "service": ticket.service,
-        "status": ticket.status, "priority": bool(ticket.priority), "language": ticket.language,
-        "counter": ticket.counter, "arrived_at": iso(ticket.arrived_at),
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "status": ticket.status,
+        "priority": bool(ticket.priority),
+        "language": ticket.language,
+        "counter": ticket.counter,
+        "arrived_at": iso(ticket.arrived_at),
         "called_at": iso(ticket.called_at),
     }
     if with_checkin:  # identity masked: showing it in full is a logged desk action
@@ -42,8 +53,7 @@ def ticket_json(ticket: Ticket, *, with_checkin: bool = False) -> dict:
 def json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        abort(400, description="The request body must be a JSON object "
-                               "(Content-Type: application/json).")
+        abort(400, description="The request body must be a JSON object (Content-Type: application/json).")
     return body
 
 
@@ -58,11 +68,10 @@ def issue_ticket():
     body = json_body()
     service = body.get("service")
     if not isinstance(service, str):
-        abort(400, description="Say which service the ticket is for: {\"service\": \"pickup\"}.")
+        abort(400, description='Say which service the ticket is for: {"service": "pickup"}.')
     language = body.get("language", office.site.default_language)
     if language not in office.site.languages:
-        abort(400, description=f"Unknown language {language!r}; this office offers "
-                               f"{', '.join(office.site.languages)}.")
+        abort(400, description=f"Unknown language {language!r}; this office offers {', '.join(office.site.languages)}.")
     checkin = body.get("checkin")
     if checkin is not None and not isinstance(checkin, dict):
         abort(400, description="'checkin' must be a JSON object.")
@@ -72,9 +81,14 @@ def issue_ticket():
     if not isinstance(priority, bool):
         abort(400, description="'priority' must be true or false.")
     ticket, place = office.queue.issue(service, language=language, checkin=stored, priority=priority)
-    return jsonify(id=ticket.id, number=ticket.number, service=ticket.service,
-                   position=place.position, estimated_wait_s=place.estimated_wait_s,
-                   status_url=office.status_url(ticket)), 201
+    return jsonify(
+        id=ticket.id,
+        number=ticket.number,
+        service=ticket.service,
+        position=place.position,
+        estimated_wait_s=place.estimated_wait_s,
+        status_url=office.status_url(ticket),
+    ), 201
 
 
 @bp.get("/queue")
@@ -82,8 +96,10 @@ def queue_overview():
     """Public: counts, waits and called numbers, no personal data (the board reads it)."""
     overview = office.queue.overview()
     return jsonify(
-        services=[{"service": s.service, "enabled": s.enabled, "waiting": s.waiting,
-                   "estimated_wait_s": s.estimated_wait_s} for s in overview.services],
+        services=[
+            {"service": s.service, "enabled": s.enabled, "waiting": s.waiting, "estimated_wait_s": s.estimated_wait_s}
+            for s in overview.services
+        ],
         calls=[{"id": c.id, "number": c.number, "counter": c.counter, "at": iso(c.at)} for c in overview.calls],
         version=overview.version,
     )
@@ -127,7 +143,7 @@ def ticket_action(ticket_id: int, action: str):
     if action == "transfer":
         service = json_body().get("service")
         if not isinstance(service, str):
-            abort(400, description="Say which service to transfer to: {\"service\": \"pickup\"}.")
+            abort(400, description='Say which service to transfer to: {"service": "pickup"}.')
         ticket = office.queue.transfer(ticket_id, service)
     elif action in TICKET_ACTIONS:
         ticket = getattr(office.queue, TICKET_ACTIONS[action])(ticket_id)

@@ -2,6 +2,7 @@
 
 No personal data is spoken or logged: only the ticket number and the counter.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,9 @@ def chime_wav() -> bytes:
         for i in range(count):
             t = i / RATE
             envelope = math.exp(-4.0 * t) * min(1.0, i / 200)  # no click at the start
-            sample = envelope * (0.7 * math.sin(2 * math.pi * frequency * t)
-                                 + 0.3 * math.sin(4 * math.pi * frequency * t))
+            sample = envelope * (
+                0.7 * math.sin(2 * math.pi * frequency * t) + 0.3 * math.sin(4 * math.pi * frequency * t)
+            )
             frames += int(sample * 0.6 * 32767).to_bytes(2, "little", signed=True)
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
@@ -103,8 +105,9 @@ class Speaker:
         fd, partial = tempfile.mkstemp(dir=self.cache_dir, prefix=prefix, suffix=".part")
         os.close(fd)
         try:
-            result = subprocess.run([program, "-v", voice, "-w", partial, "--", text],
-                                    capture_output=True, timeout=ESPEAK_TIMEOUT_S)
+            result = subprocess.run(
+                [program, "-v", voice, "-w", partial, "--", text], capture_output=True, timeout=ESPEAK_TIMEOUT_S
+            )
             if result.returncode != 0 or os.path.getsize(partial) == 0:
                 log.warning("espeak-ng could not speak in voice %s (exit %s)", voice, result.returncode)
                 return None

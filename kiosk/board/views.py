@@ -1,4 +1,5 @@
 """Board routes: the page (data comes from the public /api/queue), the chime, spoken calls."""
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,11 @@ def index():
         rtl=[lang for lang in languages if lang in RIGHT_TO_LEFT],
         counters={number: counter_name(number) for number in office.site.counters},
         services=[s for s in office.site.services.values() if s.enabled],
-        speak=spoken_languages(), rotate_s=ROTATE_S, calls_shown=CALLS_SHOWN,
-        poll_ms=POLL_INTERVAL_MS, version_url=version_url(),
+        speak=spoken_languages(),
+        rotate_s=ROTATE_S,
+        calls_shown=CALLS_SHOWN,
+        poll_ms=POLL_INTERVAL_MS,
+        version_url=version_url(),
     )
 
 
@@ -80,8 +84,7 @@ def speech(language: str, number: str, counter: int):
     letter, digits = match.groups()
     with force_locale(language):
         # "A 12" rather than "A012": read as a letter and a number in every language
-        text = _("Number %(number)s, counter %(counter)d", number=f"{letter} {int(digits)}",
-                 counter=counter)
+        text = _("Number %(number)s, counter %(counter)d", number=f"{letter} {int(digits)}", counter=counter)
     try:
         path = office.speaker.wav(language, text, queue.business_day())
     except SpeakerBusy:

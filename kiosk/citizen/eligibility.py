@@ -2,6 +2,7 @@
 
 The kiosk only diagnoses and routes: it never unblocks a PIN or activates anything itself.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,13 @@ class Assessment:
 
 
 def assess(
-    visit: str, *, card: ResidenceCard | None, lost_card: bool, today: dt.date,
-    pickup: Pickup | None = None, ticket_without_pickup: bool = False,
+    visit: str,
+    *,
+    card: ResidenceCard | None,
+    lost_card: bool,
+    today: dt.date,
+    pickup: Pickup | None = None,
+    ticket_without_pickup: bool = False,
 ) -> Assessment:
     """`card` is the card in the reader (None when the citizen typed a national number
     because the card was lost or stolen); `pickup` is what the register holds for them."""
@@ -93,8 +99,14 @@ def site_service(visit: str) -> Assessment:
 
 
 def check_in(
-    assessment: Assessment, *, card: ResidenceCard | None, lost_card: bool, national_number: str | None,
-    checklist: Sequence[str], ticked: Collection[str], today: dt.date,
+    assessment: Assessment,
+    *,
+    card: ResidenceCard | None,
+    lost_card: bool,
+    national_number: str | None,
+    checklist: Sequence[str],
+    ticked: Collection[str],
+    today: dt.date,
 ) -> CheckIn:
     """What the ticket carries to the clerk: the rules' outcome, the card (or the typed
     national number) and which items of the screen's checklist the citizen ticked, as codes

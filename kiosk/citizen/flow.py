@@ -1,6 +1,7 @@
 """The kiosk flow's state: one value in the (signed) session, under one key, so that the
 privacy reset drops all of it at once. The language is not part of it: it outlives a flow
 until the screen goes back home."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,18 @@ from ..ticketing import Issued
 
 KEY = "flow"
 # The keys the flow had before it was one value: a cookie from then still holds them.
-LOOSE_KEYS = ("visit", "lost", "typed_number", "reader_after", "card_version", "card_key", "flow_id",
-              "ticket", "ticket_number", "print_failed")
+LOOSE_KEYS = (
+    "visit",
+    "lost",
+    "typed_number",
+    "reader_after",
+    "card_version",
+    "card_key",
+    "flow_id",
+    "ticket",
+    "ticket_number",
+    "print_failed",
+)
 
 
 @dataclass
@@ -52,12 +63,19 @@ class Flow:
 
     def _well_typed(self) -> bool:
         ticket = self.ticket
-        return (all(_is(value, str) for value in (self.visit, self.typed_number, self.card_key, self.flow_id))
-                and all(_is(value, int) for value in (self.reader_after, self.card_version))
-                and _is(self.lost, bool, optional=False)
-                and (ticket is None or (_is(ticket.ticket_id, int, optional=False)
-                                        and _is(ticket.number, str, optional=False)
-                                        and _is(ticket.print_failed, bool, optional=False))))
+        return (
+            all(_is(value, str) for value in (self.visit, self.typed_number, self.card_key, self.flow_id))
+            and all(_is(value, int) for value in (self.reader_after, self.card_version))
+            and _is(self.lost, bool, optional=False)
+            and (
+                ticket is None
+                or (
+                    _is(ticket.ticket_id, int, optional=False)
+                    and _is(ticket.number, str, optional=False)
+                    and _is(ticket.print_failed, bool, optional=False)
+                )
+            )
+        )
 
 
 def _is(value: Any, kind: type, *, optional: bool = True) -> bool:

@@ -1,4 +1,5 @@
 """Forms of the touch screens (Flask-WTF, so every post carries a CSRF token)."""
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
@@ -16,8 +17,13 @@ class NationalNumberForm(FlaskForm):
     def validate_national_number(self, field):
         digits = "".join(ch for ch in field.data or "" if ch.isdigit())
         if len(digits) != 11:
-            raise ValidationError(ngettext("A national number has 11 digits. You typed %(num)s digit.",
-                                           "A national number has 11 digits. You typed %(num)s digits.", len(digits)))
+            raise ValidationError(
+                ngettext(
+                    "A national number has 11 digits. You typed %(num)s digit.",
+                    "A national number has 11 digits. You typed %(num)s digits.",
+                    len(digits),
+                )
+            )
         if not is_valid_national_number(digits):
             raise ValidationError(_l("This is not a valid national number. Please check the digits."))
         field.data = digits

@@ -38,8 +38,7 @@ DOC_STOP_PHONE = "00800 2123 2123"  # free from Belgium and most of Europe
 DOC_STOP_PHONE_ABROAD = "+32 2 518 2123"
 TICKET_IDLE_S = 30
 SCREEN_ONLY_TICKET_IDLE_S = 180  # the printer failed: the screen is the citizen's only copy
-NOT_SCREENS = {"citizen.card_state", "citizen.health", "citizen.dev_cards", "citizen.dev_insert",
-               "citizen.dev_remove"}
+NOT_SCREENS = {"citizen.card_state", "citizen.health", "citizen.dev_cards", "citizen.dev_insert", "citizen.dev_remove"}
 
 ticketing = Ticketing()
 
@@ -47,7 +46,9 @@ ticketing = Ticketing()
 def card_is_in(snapshot) -> bool:
     """A card sits in the reader, read or not: someone has to take it."""
     return snapshot.state in (ReaderState.READING, ReaderState.READY) or snapshot.error in (
-        ReaderError.UNREADABLE, ReaderError.NOT_RESIDENCE_CARD)
+        ReaderError.UNREADABLE,
+        ReaderError.NOT_RESIDENCE_CARD,
+    )
 
 
 def reader_after(flow: Flow) -> int:
@@ -99,12 +100,17 @@ def out_of_service(reasons: list[str]):
     messages = []
     for lang in office.site.languages:
         with force_locale(lang):
-            messages.append({
-                "lang": lang, "dir": "rtl" if lang in RIGHT_TO_LEFT else "ltr",
-                "title": _("This kiosk is out of service"),
-                "text": _("Please go to the counter: a clerk will help you. "
-                          "The kiosk comes back by itself as soon as it works again."),
-            })
+            messages.append(
+                {
+                    "lang": lang,
+                    "dir": "rtl" if lang in RIGHT_TO_LEFT else "ltr",
+                    "title": _("This kiosk is out of service"),
+                    "text": _(
+                        "Please go to the counter: a clerk will help you. "
+                        "The kiosk comes back by itself as soon as it works again."
+                    ),
+                }
+            )
     return render_template("citizen/out_of_service.html", reasons=reasons, messages=messages), 503
 
 
@@ -119,6 +125,7 @@ def go_home():
 
 
 # --- errors: every one stays in the kiosk, and the way out forgets the flow -----------------
+
 
 def error_screen(status: int):
     return render_template("citizen/error.html", not_found=status == 404), status
@@ -176,11 +183,17 @@ def language_url(code: str) -> str:
 
 @bp.context_processor
 def screen_context():
-    return {"idle_seconds": office.site.kiosk.idle_seconds, "languages": office.site.languages,
-            "language_names": LANGUAGE_NAMES, "rtl": RIGHT_TO_LEFT, "language_url": language_url}
+    return {
+        "idle_seconds": office.site.kiosk.idle_seconds,
+        "languages": office.site.languages,
+        "language_names": LANGUAGE_NAMES,
+        "rtl": RIGHT_TO_LEFT,
+        "language_url": language_url,
+    }
 
 
 # --- screens -----------------------------------------------------------------------------
+
 
 @bp.get("/")
 def home():
@@ -209,9 +222,15 @@ def language() -> str:
 def visit():
     lang = language()
     visits = [
-        {"id": s.id, "name": service_name(s, lang), "fee": fee_text(s, lang), "paid": bool(s.fee_cents),
-         "checked": s.id in CHECKED_VISITS}
-        for s in office.site.services.values() if s.enabled
+        {
+            "id": s.id,
+            "name": service_name(s, lang),
+            "fee": fee_text(s, lang),
+            "paid": bool(s.fee_cents),
+            "checked": s.id in CHECKED_VISITS,
+        }
+        for s in office.site.services.values()
+        if s.enabled
     ]
     return render_template("citizen/visit.html", visits=visits)
 
@@ -229,8 +248,11 @@ def begin_visit() -> Flow | None:
         forget_flow()
         if service is None or not service.enabled:
             return None
-        flow = Flow(visit=visit_id, lost=request.endpoint == "citizen.type_number",
-                    reader_after=office.reader.snapshot().version)
+        flow = Flow(
+            visit=visit_id,
+            lost=request.endpoint == "citizen.type_number",
+            reader_after=office.reader.snapshot().version,
+        )
         flow.save(session)
         return flow
     flow = Flow.load(session)
@@ -254,8 +276,9 @@ def identify():
     snapshot = office.reader.snapshot()
     if snapshot.state == ReaderState.READY and snapshot.version > after:
         return redirect(url_for("citizen.check"))
-    return render_template("citizen/identify.html", visit=flow.visit, after=after,
-                           message=reader_message(snapshot, after))
+    return render_template(
+        "citizen/identify.html", visit=flow.visit, after=after, message=reader_message(snapshot, after)
+    )
 
 
 @bp.route("/identify/number", methods=["GET", "POST"])
@@ -300,8 +323,14 @@ def current_assessment(flow: Flow, visit_id: str):
             return None
         national_number = card.national_number
     pickup = pickups.ready_for(office.engine, national_number) if visit_id == "pickup" else None
-    assessment = assess(visit_id, card=card, lost_card=flow.lost, today=office.queue.today(), pickup=pickup,
-                        ticket_without_pickup=office.site.kiosk.ticket_without_pickup)
+    assessment = assess(
+        visit_id,
+        card=card,
+        lost_card=flow.lost,
+        today=office.queue.today(),
+        pickup=pickup,
+        ticket_without_pickup=office.site.kiosk.ticket_without_pickup,
+    )
     return assessment, card, national_number
 
 
@@ -334,13 +363,26 @@ def check():
     checklist = checklist_items(assessment, service, lang)
     form = screen_form(flow, checklist_choices(service, checklist, lang))
     if assessment.may_take_ticket and form.validate_on_submit():
-        checkin = check_in(assessment, card=card, lost_card=flow.lost, national_number=national_number,
-                           checklist=checklist, ticked=set(form.confirmed.data or ()), today=office.queue.today())
+        checkin = check_in(
+            assessment,
+            card=card,
+            lost_card=flow.lost,
+            national_number=national_number,
+            checklist=checklist,
+            ticked=set(form.confirmed.data or ()),
+            today=office.queue.today(),
+        )
         return take_ticket(flow, service.id, checkin, form.contact.data or "")
     return render_template(
-        "citizen/check.html", assessment=assessment, form=form, service=service,
-        service_title=service_name(service, lang), fee=fee_text(service, lang), card=card,
-        lost=flow.lost, card_version=flow.card_version,
+        "citizen/check.html",
+        assessment=assessment,
+        form=form,
+        service=service,
+        service_title=service_name(service, lang),
+        fee=fee_text(service, lang),
+        card=card,
+        lost=flow.lost,
+        card_version=flow.card_version,
     )
 
 
@@ -375,11 +417,23 @@ def confirm():
     checklist = site_items(service, lang)
     form = screen_form(flow, checklist_choices(service, checklist, lang))
     if form.validate_on_submit():
-        checkin = check_in(site_service(service.id), card=None, lost_card=False, national_number=None,
-                           checklist=checklist, ticked=set(form.confirmed.data or ()), today=office.queue.today())
+        checkin = check_in(
+            site_service(service.id),
+            card=None,
+            lost_card=False,
+            national_number=None,
+            checklist=checklist,
+            ticked=set(form.confirmed.data or ()),
+            today=office.queue.today(),
+        )
         return take_ticket(flow, service.id, checkin, "")
-    return render_template("citizen/confirm.html", form=form, service_title=service_name(service, lang),
-                           fee=fee_text(service, lang), paid=bool(service.fee_cents))
+    return render_template(
+        "citizen/confirm.html",
+        form=form,
+        service_title=service_name(service, lang),
+        fee=fee_text(service, lang),
+        paid=bool(service.fee_cents),
+    )
 
 
 def issued_before() -> Outcome:
@@ -395,8 +449,11 @@ def take_ticket(flow: Flow, visit_id: str, checkin: CheckIn, contact: str):
     flow_id = request.form.get("flow_id")
     if not flow_id or flow_id != flow.flow_id:
         return go_home()
-    return answer(ticketing.take(office, flow_id, visit=visit_id, language=language(), checkin=checkin,
-                                 contact=contact, remember=show_ticket))
+    return answer(
+        ticketing.take(
+            office, flow_id, visit=visit_id, language=language(), checkin=checkin, contact=contact, remember=show_ticket
+        )
+    )
 
 
 def show_ticket(issued: Issued) -> None:
@@ -430,7 +487,9 @@ def ticket():
         details = {"number": issued.number, "place": None, "preview": None}
     screen_only = print_failed or details["preview"] is None
     return render_template(
-        "citizen/ticket.html", **details, print_failed=print_failed,
+        "citizen/ticket.html",
+        **details,
+        print_failed=print_failed,
         idle=SCREEN_ONLY_TICKET_IDLE_S if screen_only else TICKET_IDLE_S,
         card_is_in=card_is_in(office.reader.snapshot()),
     )
@@ -445,6 +504,7 @@ def reset():
 
 
 # --- JSON for the screens ----------------------------------------------------------------
+
 
 @bp.get("/card")
 @require("kiosk", loopback=True)
@@ -461,8 +521,12 @@ def card_state():
     else:
         snapshot = office.reader.wait_for_change(after, CARD_WAIT_S)
     # what the screens need to move on, and not a word of the card itself
-    return jsonify(state=str(snapshot.state), error=None if snapshot.error is None else str(snapshot.error),
-                   version=snapshot.version, card_is_in=card_is_in(snapshot))
+    return jsonify(
+        state=str(snapshot.state),
+        error=None if snapshot.error is None else str(snapshot.error),
+        version=snapshot.version,
+        card_is_in=card_is_in(snapshot),
+    )
 
 
 @bp.get("/health")
@@ -471,12 +535,17 @@ def health():
     reasons = out_of_service_reasons()
     printer = office.printer.latest_status
     offset = office.clock.offset_s  # this PC's clock minus the office's (the database's)
-    return jsonify(in_service=not reasons, reasons=reasons, reader=str(office.reader.snapshot().state),
-                   printer=printer.as_dict() if printer else None,
-                   clock_offset_s=None if offset is None else round(offset, 3))
+    return jsonify(
+        in_service=not reasons,
+        reasons=reasons,
+        reader=str(office.reader.snapshot().state),
+        printer=printer.as_dict() if printer else None,
+        clock_offset_s=None if offset is None else round(offset, 3),
+    )
 
 
 # --- the simulated reader, for demos and development --------------------------------------
+
 
 def simulated_reader():
     if office.site.reader.kind != "simulated" or not from_this_pc():

@@ -1,4 +1,5 @@
 """Desk routes: the counter choice, the desk page, its state, show in full, reprint."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, url_for
@@ -60,8 +61,12 @@ def _seconds(since) -> int:
 def index():
     states = office.queue.counters()
     counters = [
-        {"number": c.number, "name": c.name, "open": c.number in states and states[c.number].open,
-         "services": [service_label(s) for s in (states[c.number].services if c.number in states else c.services)]}
+        {
+            "number": c.number,
+            "name": c.name,
+            "open": c.number in states and states[c.number].open,
+            "services": [service_label(s) for s in (states[c.number].services if c.number in states else c.services)],
+        }
         for c in office.site.counters.values()
     ]
     return render_template("desk/index.html", counters=counters, principal=current_principal())
@@ -73,15 +78,22 @@ def counter_page(counter: int):
     _known_counter(counter)
     api = url_for("api.openapi").rsplit("/", 1)[0]
     settings = {
-        "counter": counter, "pollMs": POLL_INTERVAL_MS, "csrfToken": generate_csrf(),
-        "stateUrl": url_for("desk.state", counter=counter), "versionUrl": version_url(),
-        "counterApi": f"{api}/counters/{counter}", "ticketApi": f"{api}/tickets",
+        "counter": counter,
+        "pollMs": POLL_INTERVAL_MS,
+        "csrfToken": generate_csrf(),
+        "stateUrl": url_for("desk.state", counter=counter),
+        "versionUrl": version_url(),
+        "counterApi": f"{api}/counters/{counter}",
+        "ticketApi": f"{api}/tickets",
         "deskTickets": url_for("desk.counter_page", counter=counter) + "tickets",
         "loginUrl": url_for("accounts.login"),
         "texts": desk_texts(),
     }
     return render_template(
-        "desk/counter.html", counter=counter, counter_name=counter_name(counter), settings=settings,
+        "desk/counter.html",
+        counter=counter,
+        counter_name=counter_name(counter),
+        settings=settings,
         principal=current_principal(),
         services=[{"id": s.id, "name": service_label(s.id)} for s in office.site.services.values()],
     )
@@ -98,8 +110,11 @@ def desk_texts() -> dict:
         "needOneService": _("Serve at least one service."),
         "failed": _("That did not work: %(reason)s"),
         "offline": _("No connection to the server. Trying again…"),
-        "open": _("Open"), "closed": _("Closed"),
-        "yes": _("yes"), "expired": _("expired"), "valid": _("valid"),
+        "open": _("Open"),
+        "closed": _("Closed"),
+        "yes": _("yes"),
+        "expired": _("expired"),
+        "valid": _("valid"),
         "triesLeft": _("%(count)s PIN tries left"),
         "ageYears": _("%(age)s years"),
         "returnTo": _("Return %(number)s to the queue"),
@@ -121,23 +136,41 @@ def state(counter: int):
         waiting.setdefault(ticket.service, []).append(ticket)
     current = office.queue.at_counter(counter)
     response = jsonify(
-        counter={"number": counter, "open": known.open, "services": list(known.services),
-                 "may_serve": list(may_serve)},
-        current=None if current is None else {
-            "id": current.id, "number": current.number, "service": current.service,
-            "service_name": service_label(current.service), "status": current.status,
+        counter={"number": counter, "open": known.open, "services": list(known.services), "may_serve": list(may_serve)},
+        current=None
+        if current is None
+        else {
+            "id": current.id,
+            "number": current.number,
+            "service": current.service,
+            "service_name": service_label(current.service),
+            "status": current.status,
             "language": current.language,
             "language_name": LANGUAGE_NAMES.get(current.language, current.language),
             "checkin": clerk_checkin(current),
         },
-        waiting=[{
-            "service": service, "name": service_label(service), "served": service in known.services,
-            "count": len(line),
-            "tickets": [{"number": t.number, "priority": bool(t.priority), "waited_s": _seconds(t.arrived_at)}
-                        for t in line[:WAITING_SHOWN]],
-        } for service, line in waiting.items()],
-        parked=[{"id": t.id, "number": t.number, "service_name": service_label(t.service),
-                 "waited_s": _seconds(t.arrived_at)} for t in office.queue.parked()],
+        waiting=[
+            {
+                "service": service,
+                "name": service_label(service),
+                "served": service in known.services,
+                "count": len(line),
+                "tickets": [
+                    {"number": t.number, "priority": bool(t.priority), "waited_s": _seconds(t.arrived_at)}
+                    for t in line[:WAITING_SHOWN]
+                ],
+            }
+            for service, line in waiting.items()
+        ],
+        parked=[
+            {
+                "id": t.id,
+                "number": t.number,
+                "service_name": service_label(t.service),
+                "waited_s": _seconds(t.arrived_at),
+            }
+            for t in office.queue.parked()
+        ],
         # A form token expires after WTF_CSRF_TIME_LIMIT; a desk page stays open all day.
         csrf_token=generate_csrf(),
     )

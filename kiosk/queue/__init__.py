@@ -1,4 +1,5 @@
 """The queue engine: tickets, numbering, calling and waits. No Flask, no HTTP."""
+
 from .engine import TRANSITIONS, Call, CounterState, Overview, Place, QueueEngine, ServiceLoad, Ticket
 from .errors import (
     InvalidTransition,
@@ -12,7 +13,21 @@ from .errors import (
 from .rules import QueueRules, ServiceRule
 
 __all__ = [
-    "Call", "CounterState", "InvalidTransition", "OfficeClosed", "Overview", "Place", "QueueEngine",
-    "QueueError", "QueueRules", "ServiceDisabled", "ServiceLoad", "ServiceRule", "Ticket", "TicketNotFound",
-    "TRANSITIONS", "UnknownCounter", "UnknownService",
+    "Call",
+    "CounterState",
+    "InvalidTransition",
+    "OfficeClosed",
+    "Overview",
+    "Place",
+    "QueueEngine",
+    "QueueError",
+    "QueueRules",
+    "ServiceDisabled",
+    "ServiceLoad",
+    "ServiceRule",
+    "Ticket",
+    "TicketNotFound",
+    "TRANSITIONS",
+    "UnknownCounter",
+    "UnknownService",
 ]

@@ -8,6 +8,7 @@ instances can share one PostgreSQL:
   (PostgreSQL) or inside a write transaction (BEGIN IMMEDIATE on SQLite), and the UPDATE
   re-checks the status, so a ticket is never called at two counters.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -81,9 +82,16 @@ def _next_number_statement(dialect):
 
 # Built once: issuing is the hot path and building SQL expressions costs more than running them.
 _NEXT_NUMBER = {"sqlite": _next_number_statement(sqlite), "postgresql": _next_number_statement(postgresql)}
-_NEW_TICKET_POSITION = select(func.count()).select_from(tickets).where(
-    tickets.c.day == bindparam("day"), tickets.c.status == WAITING,
-    tickets.c.service == bindparam("service"), tickets.c.priority >= bindparam("priority"))
+_NEW_TICKET_POSITION = (
+    select(func.count())
+    .select_from(tickets)
+    .where(
+        tickets.c.day == bindparam("day"),
+        tickets.c.status == WAITING,
+        tickets.c.service == bindparam("service"),
+        tickets.c.priority >= bindparam("priority"),
+    )
+)
 
 
 _LOAD = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
@@ -101,9 +109,13 @@ _FINISH_AT_COUNTER = (
 _CALL_NEXT = (
     update(tickets)
     .where(
-        tickets.c.id == select(tickets.c.id)
-        .where(tickets.c.day == bindparam("today"), tickets.c.status == WAITING,
-               tickets.c.service.in_(bindparam("services", expanding=True)))
+        tickets.c.id
+        == select(tickets.c.id)
+        .where(
+            tickets.c.day == bindparam("today"),
+            tickets.c.status == WAITING,
+            tickets.c.service.in_(bindparam("services", expanding=True)),
+        )
         .order_by(tickets.c.priority.desc(), tickets.c.arrived_at, tickets.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -125,18 +137,24 @@ VERSION_WINDOW = 1000
 _newest = select(func.coalesce(func.max(ticket_events.c.id), 0)).scalar_subquery()
 _VERSION = select(
     cast(_newest, BigInteger) * (VERSION_WINDOW + 1)
-    + select(func.count()).select_from(ticket_events)
-    .where(ticket_events.c.id > _newest - VERSION_WINDOW).scalar_subquery()
+    + select(func.count())
+    .select_from(ticket_events)
+    .where(ticket_events.c.id > _newest - VERSION_WINDOW)
+    .scalar_subquery()
 )
 
 
 @functools.cache
 def _status_change(columns: frozenset[str]):
     """UPDATE that sets status (and `columns`) only while the status is still allowed."""
-    return update(tickets).where(
-        tickets.c.id == bindparam("ticket_id"),
-        tickets.c.status.in_(bindparam("allowed", expanding=True)),
-    ).values(status=bindparam("new_status"), **{c: bindparam(f"new_{c}") for c in columns})
+    return (
+        update(tickets)
+        .where(
+            tickets.c.id == bindparam("ticket_id"),
+            tickets.c.status.in_(bindparam("allowed", expanding=True)),
+        )
+        .values(status=bindparam("new_status"), **{c: bindparam(f"new_{c}") for c in columns})
+    )
 
 
 @dataclass(frozen=True)
@@ -223,17 +241,28 @@ class QueueEngine:
         day = self.rules.business_day(now)
         with writing(self.engine) as conn:
             seq = self._next_number(conn, day, rule.letter)
-            values: dict[str, Any] = dict(day=day, number=f"{rule.letter}{seq:03d}", service=service, status=WAITING,
-                          priority=1 if priority else 0, language=language, counter=None,
-                          arrived_at=now, called_at=None, finished_at=None,
-                          status_token=secrets.token_urlsafe(9), checkin=checkin)
+            values: dict[str, Any] = dict(
+                day=day,
+                number=f"{rule.letter}{seq:03d}",
+                service=service,
+                status=WAITING,
+                priority=1 if priority else 0,
+                language=language,
+                counter=None,
+                arrived_at=now,
+                called_at=None,
+                finished_at=None,
+                status_token=secrets.token_urlsafe(9),
+                checkin=checkin,
+            )
             ticket_id = conn.execute(insert(tickets).returning(tickets.c.id), values).scalar_one()
             self._event(conn, ticket_id, "issued", now, service)
             ticket = Ticket(id=ticket_id, **values)
             # The newest arrival: everyone waiting for the service at its priority or higher
             # is ahead of it, and the count includes the ticket itself.
-            position = conn.execute(_NEW_TICKET_POSITION, dict(
-                day=day, service=service, priority=ticket.priority)).scalar_one()
+            position = conn.execute(
+                _NEW_TICKET_POSITION, dict(day=day, service=service, priority=ticket.priority)
+            ).scalar_one()
             place = Place(position, self._estimate(conn, service, position))
         if seq == 1:  # first ticket of the day for this letter: close what yesterday left open
             try:
@@ -265,11 +294,13 @@ class QueueEngine:
             finished = conn.execute(_FINISH_AT_COUNTER, dict(at_counter=counter, now=now)).all()
             if current is not ... and [row.id for row in finished] != ([] if current is None else [current]):
                 raise InvalidTransition(  # raised inside the transaction: the finish is undone
-                    f"Counter {counter} has another ticket than you think: look at the counter again.")
-            events = [dict(ticket_id=row.id, at=now, kind="finished", service=row.service, counter=counter)
-                      for row in finished]
-            row = conn.execute(
-                _CALL_NEXT, dict(today=day, services=list(served), to_counter=counter, now=now)).first()
+                    f"Counter {counter} has another ticket than you think: look at the counter again."
+                )
+            events = [
+                dict(ticket_id=row.id, at=now, kind="finished", service=row.service, counter=counter)
+                for row in finished
+            ]
+            row = conn.execute(_CALL_NEXT, dict(today=day, services=list(served), to_counter=counter, now=now)).first()
             if row is not None:
                 events.append(dict(ticket_id=row.id, at=now, kind="called", service=row.service, counter=counter))
             if events:
@@ -346,7 +377,8 @@ class QueueEngine:
         now = self.clock()
         with writing(self.engine) as conn:
             changed = conn.execute(
-                update(counter_states).where(counter_states.c.number == counter, counter_states.c.open)
+                update(counter_states)
+                .where(counter_states.c.number == counter, counter_states.c.open)
                 .values(open=False, updated_at=now)
             ).rowcount
             if changed:
@@ -431,8 +463,12 @@ class QueueEngine:
 
     def at_counter(self, counter: int) -> Ticket | None:
         """The ticket called or being served at the counter (call_next keeps it to one)."""
-        query = (select(tickets).where(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
-                 .order_by(tickets.c.called_at.desc(), tickets.c.id.desc()).limit(1))
+        query = (
+            select(tickets)
+            .where(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
+            .order_by(tickets.c.called_at.desc(), tickets.c.id.desc())
+            .limit(1)
+        )
         with self.reader.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else Ticket(**row._mapping)
@@ -440,8 +476,11 @@ class QueueEngine:
     def parked(self) -> list[Ticket]:
         """Today's parked tickets, longest waiting first."""
         day = self.business_day()
-        query = (select(tickets).where(tickets.c.day == day, tickets.c.status == PARKED)
-                 .order_by(tickets.c.arrived_at, tickets.c.id))
+        query = (
+            select(tickets)
+            .where(tickets.c.day == day, tickets.c.status == PARKED)
+            .order_by(tickets.c.arrived_at, tickets.c.id)
+        )
         with self.reader.connect() as conn:
             return [Ticket(**row._mapping) for row in conn.execute(query)]
 
@@ -451,14 +490,20 @@ class QueueEngine:
             # The version first: a change made while reading then shows as a newer version
             # on the next poll, never as a version that claims what was not read.
             version = self._version(conn)
-            counts: dict[str, int] = dict(conn.execute(
-                select(tickets.c.service, func.count())
-                .where(tickets.c.day == day, tickets.c.status == WAITING)
-                .group_by(tickets.c.service)
-            ).all())
+            counts: dict[str, int] = dict(
+                conn.execute(
+                    select(tickets.c.service, func.count())
+                    .where(tickets.c.day == day, tickets.c.status == WAITING)
+                    .group_by(tickets.c.service)
+                ).all()
+            )
             loads = [
-                ServiceLoad(rule.id, rule.enabled, counts.get(rule.id, 0),
-                            self._estimate(conn, rule.id, counts.get(rule.id, 0) + 1))
+                ServiceLoad(
+                    rule.id,
+                    rule.enabled,
+                    counts.get(rule.id, 0),
+                    self._estimate(conn, rule.id, counts.get(rule.id, 0) + 1),
+                )
                 for rule in self.rules.services.values()
             ]
             latest = self._calls(conn, day, calls)
@@ -501,18 +546,18 @@ class QueueEngine:
         today = self.rules.business_day(now)
         with writing(self.engine) as conn:
             stale = conn.execute(
-                select(tickets.c.id, tickets.c.service)
-                .where(tickets.c.day < today, tickets.c.status.in_(OPEN_STATES))
+                select(tickets.c.id, tickets.c.service).where(tickets.c.day < today, tickets.c.status.in_(OPEN_STATES))
             ).all()
             if stale:
                 conn.execute(
-                    update(tickets).where(tickets.c.id.in_([r.id for r in stale]),
-                                          tickets.c.status.in_(OPEN_STATES))
+                    update(tickets)
+                    .where(tickets.c.id.in_([r.id for r in stale]), tickets.c.status.in_(OPEN_STATES))
                     .values(status=EXPIRED, counter=None)
                 )
-                conn.execute(insert(ticket_events), [
-                    dict(ticket_id=r.id, at=now, kind="expired", service=r.service) for r in stale
-                ])
+                conn.execute(
+                    insert(ticket_events),
+                    [dict(ticket_id=r.id, at=now, kind="expired", service=r.service) for r in stale],
+                )
         return len(stale)
 
     def purge_personal_data(self, retention_days: int) -> int:
@@ -520,8 +565,7 @@ class QueueEngine:
         before = self.business_day() - dt.timedelta(days=retention_days)
         with writing(self.engine) as conn:
             return conn.execute(
-                update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None))
-                .values(checkin=null())
+                update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None)).values(checkin=null())
             ).rowcount
 
     # --- internals -----------------------------------------------------------------------
@@ -535,8 +579,10 @@ class QueueEngine:
     def _set(self, conn: Connection, ticket_id: int, allowed, new_status: str, **values) -> bool:
         """Change the status only if it is still one of `allowed`: the race guard."""
         params = {f"new_{c}": v for c, v in values.items()}
-        result = conn.execute(_status_change(frozenset(values)), dict(
-            ticket_id=ticket_id, allowed=list(allowed), new_status=new_status, **params))
+        result = conn.execute(
+            _status_change(frozenset(values)),
+            dict(ticket_id=ticket_id, allowed=list(allowed), new_status=new_status, **params),
+        )
         return result.rowcount == 1
 
     def _event(self, conn, ticket_id, kind, at, service, counter=None) -> None:
@@ -545,12 +591,21 @@ class QueueEngine:
     def _place(self, conn: Connection, ticket: Ticket) -> Place:
         t = tickets.c
         ahead = conn.execute(
-            select(func.count()).select_from(tickets).where(
-                t.day == ticket.day, t.status == WAITING, t.service == ticket.service,
-                or_(t.priority > ticket.priority,
-                    and_(t.priority == ticket.priority,
-                         or_(t.arrived_at < ticket.arrived_at,
-                             and_(t.arrived_at == ticket.arrived_at, t.id < ticket.id)))),
+            select(func.count())
+            .select_from(tickets)
+            .where(
+                t.day == ticket.day,
+                t.status == WAITING,
+                t.service == ticket.service,
+                or_(
+                    t.priority > ticket.priority,
+                    and_(
+                        t.priority == ticket.priority,
+                        or_(
+                            t.arrived_at < ticket.arrived_at, and_(t.arrived_at == ticket.arrived_at, t.id < ticket.id)
+                        ),
+                    ),
+                ),
             )
         ).scalar_one()
         position = ahead + 1
@@ -584,8 +639,12 @@ class QueueEngine:
         since = self.clock() - dt.timedelta(days=self.rules.history_days)
         rows = conn.execute(
             select(tickets.c.called_at, tickets.c.finished_at)
-            .where(tickets.c.service == service, tickets.c.status == DONE,
-                   tickets.c.finished_at >= since, tickets.c.called_at.is_not(None))
+            .where(
+                tickets.c.service == service,
+                tickets.c.status == DONE,
+                tickets.c.finished_at >= since,
+                tickets.c.called_at.is_not(None),
+            )
             .order_by(tickets.c.finished_at.desc())
             .limit(self.rules.history_size)
         ).all()

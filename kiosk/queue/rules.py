@@ -1,4 +1,5 @@
 """The parts of the site profile the queue needs, and the business day."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,10 +30,7 @@ class QueueRules:
     @classmethod
     def from_site(cls, site: SiteProfile) -> QueueRules:
         return cls(
-            services={
-                s.id: ServiceRule(s.id, s.letter, s.enabled, s.minutes * 60)
-                for s in site.services.values()
-            },
+            services={s.id: ServiceRule(s.id, s.letter, s.enabled, s.minutes * 60) for s in site.services.values()},
             counters={c.number: c.services for c in site.counters.values()},
             timezone=site.timezone,
             reset_hour=site.daily_reset_hour,

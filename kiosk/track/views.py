@@ -1,4 +1,5 @@
 """Status page routes: the page, the fragment it refreshes, and the page without a token."""
+
 from __future__ import annotations
 
 import math
@@ -30,20 +31,26 @@ def index():
 def _render(token: str, template: str):
     ticket = office.queue.ticket_by_token(token)
     asked = request.args.get("lang")
-    language = asked if asked in office.site.languages else (
-        ticket.language if ticket and ticket.language in office.site.languages else g.lang)
+    language = (
+        asked
+        if asked in office.site.languages
+        else (ticket.language if ticket and ticket.language in office.site.languages else g.lang)
+    )
     g.lang, g.dir = language, "rtl" if language in RIGHT_TO_LEFT else "ltr"
     with force_locale(language):
         if ticket is None:
             return render_template(template, ticket=None), 404
         place = office.queue.place(ticket)
         return render_template(
-            template, ticket=ticket, place=place,
+            template,
+            ticket=ticket,
+            place=place,
             wait_minutes=math.ceil(place.estimated_wait_s / 60) if place else None,
             service=service_label(ticket.service, language),
             counter=counter_name(ticket.counter) if ticket.counter else None,
             status_url=url_for("track.status", token=token, lang=asked if asked == language else None),
-            poll_ms=POLL_INTERVAL_MS, version_url=version_url(),
+            poll_ms=POLL_INTERVAL_MS,
+            version_url=version_url(),
         )
 
 

@@ -1,5 +1,6 @@
 """Fixtures for the card reader tests: scripted connections for the APDU layer, and a
 real pcscd with vsmartcard's virtual reader for the PC/SC path."""
+
 import pytest
 
 from tests.pcsc import VIRTUAL_READER

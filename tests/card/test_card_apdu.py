@@ -1,4 +1,5 @@
 """The APDU layer against scripted cards: one test per status-word path."""
+
 import pytest
 
 from hardware.card.apdu import ADDRESS_FILE, IDENTITY_FILE, CardChannel
@@ -62,9 +63,7 @@ def test_read_binary_resends_with_the_length_from_6cxx_and_stops_there(channel):
 
 def test_read_binary_reads_252_byte_chunks_until_a_short_answer(channel):
     first, rest = bytes(range(252)), b"\x01\x02\x03"
-    ch, card = channel(
-        [("00b00000fc", first.hex() + "9000"), ("00b000fcfc", rest.hex() + "9000")]
-    )
+    ch, card = channel([("00b00000fc", first.hex() + "9000"), ("00b000fcfc", rest.hex() + "9000")])
     assert ch.read_binary() == first + rest
     card.assert_done()
 
@@ -100,9 +99,7 @@ def test_read_binary_end_of_file_warning_6282(channel):
 
 
 def test_61xx_fetches_the_rest_with_get_response(channel):
-    ch, card = channel(
-        [("00b00000fc", "4142" + "6103"), ("00c0000003", "434445" + "9000")]
-    )
+    ch, card = channel([("00b00000fc", "4142" + "6103"), ("00c0000003", "434445" + "9000")])
     assert ch.read_binary() == b"ABCDE"
     assert ch.apdu_count == 2
     card.assert_done()

@@ -23,8 +23,16 @@ def test_foreign_kids_cards_are_residence_cards(code, label):
     assert (kind.label, kind.is_residence_card, kind.is_kids_card) == (label, True, True)
 
 
-@pytest.mark.parametrize("text, label", [("1", "Belgian eID"), ("01", "Belgian eID"), ("06", "Kids-ID"),
-                                         ("7", "Bootstrap card"), ("08", "Habilitation card")])
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("1", "Belgian eID"),
+        ("01", "Belgian eID"),
+        ("06", "Kids-ID"),
+        ("7", "Bootstrap card"),
+        ("08", "Habilitation card"),
+    ],
+)
 def test_belgian_cards_are_not_residence_cards(text, label):
     kind = parse_document_type(text)
     assert kind.label == label

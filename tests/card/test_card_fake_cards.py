@@ -1,4 +1,5 @@
 """The fake cards read through the emulated applet and the same parser as real cards."""
+
 import subprocess
 import sys
 from datetime import date, timedelta

@@ -1,5 +1,6 @@
 """Whatever a card sends, the parser gives a ResidenceCard or a CardDataError, nothing
 else. CI runs at least 3000 examples per property; set CARD_FUZZ_EXAMPLES locally."""
+
 import json
 import os
 from datetime import date

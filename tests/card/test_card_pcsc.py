@@ -1,4 +1,5 @@
 """The real PC/SC path: pcscd, vsmartcard's vpcd reader and the virtual card."""
+
 import os
 import selectors
 import subprocess

@@ -1,5 +1,6 @@
 """The PC/SC service's state machine against an in-memory pcscd, for what vpcd cannot
 do: readers plugged and unplugged, several readers, an unreadable card."""
+
 import itertools
 import threading
 import time

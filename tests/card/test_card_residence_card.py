@@ -1,4 +1,5 @@
 """Every field of the identity and address files, and the card data."""
+
 import json
 from datetime import date
 

@@ -1,5 +1,6 @@
 """The simulated reader service, and the parts of the service interface it shares with
 the PC/SC one."""
+
 import itertools
 import json
 import subprocess

@@ -7,7 +7,7 @@ KNOWN = {0x01, 0x02, 0x03}
 
 
 def test_parses_known_tags_and_skips_unknown_ones():
-    data = bytes.fromhex("0103414243" "7f02ffff" "0200" "0301" "5a")
+    data = bytes.fromhex("01034142437f02ffff020003015a")
     assert parse_tlv(data, KNOWN) == {0x01: b"ABC", 0x02: b"", 0x03: b"Z"}
 
 
@@ -17,7 +17,7 @@ def test_zero_padding_ends_the_file():
 
 
 def test_empty_tag_zero_before_data_is_not_padding():
-    data = bytes.fromhex("0000" "010141")
+    data = bytes.fromhex("0000010141")
     assert parse_tlv(data, KNOWN) == {0x01: b"A"}
 
 
@@ -36,7 +36,7 @@ def test_long_values_use_seven_bit_length_continuation():
         (bytes.fromhex("01"), "truncated length"),
         (bytes.fromhex("0181"), "truncated length"),
         (bytes.fromhex("01ffffff01"), "overlong length"),
-        (bytes.fromhex("010141" "010142"), "appears twice"),
+        (bytes.fromhex("010141010142"), "appears twice"),
     ],
 )
 def test_malformed(data, reason):
@@ -46,7 +46,7 @@ def test_malformed(data, reason):
 
 
 def test_unknown_tags_may_repeat():
-    assert parse_tlv(bytes.fromhex("7701aa" "7701bb" "010141"), KNOWN) == {0x01: b"A"}
+    assert parse_tlv(bytes.fromhex("7701aa7701bb010141"), KNOWN) == {0x01: b"A"}
 
 
 def test_encode_pads_with_zeros():

@@ -1,4 +1,5 @@
 """The kiosk's touch screens in a real Chromium: portrait 1080x1920, touch only."""
+
 import pytest
 
 from kiosk.extensions import office
@@ -6,8 +7,7 @@ from kiosk.extensions import office
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1080, "height": 1920}, "has_touch": True,
-            "locale": "nl-BE"}
+    return {**browser_context_args, "viewport": {"width": 1080, "height": 1920}, "has_touch": True, "locale": "nl-BE"}
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Walking the kiosk's screens with Flask's test client, as the touch screen would."""
+
 import re
 
 
@@ -17,7 +18,9 @@ def check_screen(client, reader, visit: str = "pin_reset", card: str = "adult-f-
 
 # Site profile changes (tests.sites.site_variant): a service of the site's own, and the
 # site's own "bring" texts for two built-in visits.
-SITE_SERVICE = ('[[counters]]\nnumber = 1', """[[services]]
+SITE_SERVICE = (
+    "[[counters]]\nnumber = 1",
+    """[[services]]
 id = "residence_certificate"
 letter = "E"
 fee_cents = 300
@@ -26,7 +29,8 @@ name = { en = "Certificate of residence", nl = "Attest van woonst" }
 bring = { en = ["Your passport", "A recent photo"] }
 
 [[counters]]
-number = 1""")
+number = 1""",
+)
 SITE_BRING = (
     ('id = "pickup"\nletter = "A"', 'id = "pickup"\nletter = "A"\nbring = { nl = ["je huidige kaart"] }'),
     ('id = "new_codes"\nletter = "D"', 'id = "new_codes"\nletter = "D"\nbring = { nl = ["je verblijfskaart"] }'),

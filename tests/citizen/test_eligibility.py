@@ -1,4 +1,5 @@
 """The rules that decide whether a visit makes sense, on the fake cards."""
+
 import dataclasses
 import datetime as dt
 
@@ -30,8 +31,9 @@ def test_pickup_needs_a_card_in_the_register():
 
 
 def test_pickup_without_register_entry_when_the_site_allows_it():
-    allowed = assess("pickup", card=card("adult-f-plus"), lost_card=False, today=TODAY, pickup=None,
-                     ticket_without_pickup=True)
+    allowed = assess(
+        "pickup", card=card("adult-f-plus"), lost_card=False, today=TODAY, pickup=None, ticket_without_pickup=True
+    )
     assert allowed.may_take_ticket and allowed.notes == ("not_in_register",)
 
 
@@ -64,9 +66,14 @@ def test_partly_unknown_birth_date_never_makes_an_adult_of_a_child():
     assert result.age == 46
 
 
-@pytest.mark.parametrize("card_id, note, tries", [
-    ("pin-blocked", "pin_blocked", 0), ("adult-f-plus", "pin_not_blocked", 3), ("old-applet", "pin_tries_unknown", None),
-])
+@pytest.mark.parametrize(
+    "card_id, note, tries",
+    [
+        ("pin-blocked", "pin_blocked", 0),
+        ("adult-f-plus", "pin_not_blocked", 3),
+        ("old-applet", "pin_tries_unknown", None),
+    ],
+)
 def test_pin_reset_tells_whether_the_pin_is_really_blocked(card_id, note, tries):
     result = assess("pin_reset", card=card(card_id), lost_card=False, today=TODAY)
     assert result.may_take_ticket and result.notes == (note,) and result.pin_tries_left == tries

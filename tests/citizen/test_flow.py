@@ -1,4 +1,5 @@
 """The kiosk flow's session state: one value under one key."""
+
 from kiosk.citizen.flow import KEY, Flow
 from kiosk.ticketing import Issued
 
@@ -23,6 +24,14 @@ def test_forget_drops_the_flow_and_keys_of_older_versions_but_not_the_language()
 
 
 def test_a_flow_this_version_cannot_read_is_a_new_one():
-    for stored in ({"visit": ["pickup"]}, {"reader_after": True}, {"lost": "yes"}, {"card_version": "3"},
-                   {"ticket": {"ticket_id": 1}}, {"ticket": [1, "A001", False]}, {"unknown": 1}, "pickup"):
+    for stored in (
+        {"visit": ["pickup"]},
+        {"reader_after": True},
+        {"lost": "yes"},
+        {"card_version": "3"},
+        {"ticket": {"ticket_id": 1}},
+        {"ticket": [1, "A001", False]},
+        {"unknown": 1},
+        "pickup",
+    ):
         assert Flow.load({KEY: stored}) == Flow(), stored

@@ -1,4 +1,5 @@
 """The four visits end to end in Chromium, by touch, with the simulated reader and printer."""
+
 import re
 
 import pytest
@@ -250,8 +251,10 @@ def test_larger_text_for_this_visit_only(kiosk):
 
 def test_kiosk_hardening(kiosk):
     assert kiosk.locator("body").evaluate("e => getComputedStyle(e).userSelect") == "none"
-    assert kiosk.evaluate("() => { const e = new MouseEvent('contextmenu', {cancelable: true, bubbles: true});"
-                          " return !document.body.dispatchEvent(e); }")
+    assert kiosk.evaluate(
+        "() => { const e = new MouseEvent('contextmenu', {cancelable: true, bubbles: true});"
+        " return !document.body.dispatchEvent(e); }"
+    )
     external = kiosk.locator("a[href^='http']")
     assert external.count() == 0  # no way off the app
 
@@ -259,8 +262,14 @@ def test_kiosk_hardening(kiosk):
 class TestPrinterOutOfPaper:
     @pytest.fixture
     def app_config(self, app_config, tmp_path):
-        return {**app_config, "SITE": str(site_variant(
-            tmp_path, ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\nmode = "paper_out"')))}
+        return {
+            **app_config,
+            "SITE": str(
+                site_variant(
+                    tmp_path, ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\nmode = "paper_out"')
+                )
+            ),
+        }
 
     def test_the_ticket_is_shown_on_screen_and_kept(self, kiosk, reader, app):
         choose(kiosk, "en", "pin_reset")
@@ -287,9 +296,21 @@ class TestSlowPrinter:
     @pytest.fixture
     def app_config(self, app_config, tmp_path):
         printer = FakeNetworkPrinter(mode="silent").start()  # takes the job, never answers
-        yield {**app_config, "SITE": str(site_variant(tmp_path, ('[printer]\nkind = "simulated"', (
-            f'[printer]\nkind = "network"\nhost = "127.0.0.1"\nport = {printer.port}\n'
-            'timeout = 5\ndeadline = 6'))))}
+        yield {
+            **app_config,
+            "SITE": str(
+                site_variant(
+                    tmp_path,
+                    (
+                        '[printer]\nkind = "simulated"',
+                        (
+                            f'[printer]\nkind = "network"\nhost = "127.0.0.1"\nport = {printer.port}\n'
+                            "timeout = 5\ndeadline = 6"
+                        ),
+                    ),
+                )
+            ),
+        }
         printer.stop()
 
     def test_a_ticket_being_issued_survives_a_second_tap_and_the_card_pulled(self, kiosk, reader, app):

@@ -1,4 +1,5 @@
 """The kiosk's JSON endpoints and its fault handling, without a browser."""
+
 import re
 import sqlite3
 
@@ -32,7 +33,11 @@ def test_the_reader_states_reach_the_screen(client, reader):
     assert client.get("/kiosk/card").get_json()["state"] == "waiting"
     reader.insert("not-eid")
     assert client.get("/kiosk/card").get_json() | {"version": 0} == {
-        "state": "error", "error": "not_residence_card", "card_is_in": True, "version": 0}
+        "state": "error",
+        "error": "not_residence_card",
+        "card_is_in": True,
+        "version": 0,
+    }
     reader.remove()
     assert client.get("/kiosk/card").get_json()["card_is_in"] is False
     reader.set_reader_present(False)
@@ -128,9 +133,16 @@ class TestNoScreenOnlyTickets:
     def app_config(self, app_config, tmp_path):
         from tests.sites import site_variant
 
-        return {**app_config, "SITE": str(site_variant(
-            tmp_path, ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\nmode = "cover_open"'),
-            ("idle_seconds = 60", "idle_seconds = 60\nscreen_only_tickets = false")))}
+        return {
+            **app_config,
+            "SITE": str(
+                site_variant(
+                    tmp_path,
+                    ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\nmode = "cover_open"'),
+                    ("idle_seconds = 60", "idle_seconds = 60\nscreen_only_tickets = false"),
+                )
+            ),
+        }
 
     def test_printer_trouble_takes_the_kiosk_out_of_service(self, app, client, reader):
         page = client.get("/kiosk/")

@@ -1,5 +1,6 @@
 """What must never happen at the kiosk, screen by screen with the test client: someone
 else's card or ticket, a ticket twice or not at all, a way off the kiosk."""
+
 import html
 import re
 import threading
@@ -43,6 +44,7 @@ def reader_message(page: str) -> str:
 
 # --- a card left in the reader, a card swapped -------------------------------------------
 
+
 def test_a_card_left_in_the_reader_is_not_the_next_citizens(client, reader):
     page = check_screen(client, reader, "pin_reset", "adult-f-plus")  # citizen A
     assert take_ticket(client, page).headers["Location"].endswith("/kiosk/ticket")
@@ -62,7 +64,7 @@ def test_a_card_left_in_the_reader_is_not_the_next_citizens(client, reader):
     check = client.get("/kiosk/check").get_data(as_text=True)
     assert "Card type H" in check and "F+" not in check
     reader.remove()
-    assert 'data-take-card hidden' in client.get("/kiosk/").get_data(as_text=True)
+    assert "data-take-card hidden" in client.get("/kiosk/").get_data(as_text=True)
 
 
 def test_the_check_screen_refuses_a_card_from_before_the_visit(client, reader):
@@ -93,6 +95,7 @@ def test_the_same_card_pulled_and_inserted_again_starts_over(app, client, reader
 
 
 # --- one ticket per screen -------------------------------------------------------------
+
 
 def test_a_double_tap_gives_one_ticket(app, client, reader, tmp_path):
     page = check_screen(client, reader)
@@ -140,10 +143,12 @@ def test_a_screen_posted_with_another_flow_id_gets_nothing(app, client, reader):
 
 # --- a ticket, once issued, always reaches the screen ----------------------------------
 
+
 def test_a_failed_code_request_never_hides_the_ticket(app, client, reader, tmp_path, caplog):
     with app.app_context(), office.engine.begin() as conn:
-        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON code_requests "
-                          "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"))
+        conn.execute(
+            text("CREATE TRIGGER refuse BEFORE INSERT ON code_requests BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+        )
     page = check_screen(client, reader, "new_codes", "type-h")
     response = take_ticket(client, page, confirmed=["card", "fee"], contact="alex@example.org")
     assert response.headers["Location"].endswith("/kiosk/ticket")
@@ -168,9 +173,14 @@ def test_the_ticket_screen_shows_the_number_even_when_the_database_fails(app, cl
 
 # --- errors stay in the kiosk ----------------------------------------------------------
 
+
 def is_kiosk_error_page(page: str) -> bool:
-    return ('href="/kiosk/reset"' in page and "kiosk.js" in page and 'data-idle-seconds="60"' in page
-            and 'href="/"' not in page)
+    return (
+        'href="/kiosk/reset"' in page
+        and "kiosk.js" in page
+        and 'data-idle-seconds="60"' in page
+        and 'href="/"' not in page
+    )
 
 
 def test_an_unknown_kiosk_address_stays_in_the_kiosk(client):
@@ -193,12 +203,15 @@ def test_a_failing_screen_gives_the_kiosk_error_page(client, reader, monkeypatch
     assert "TypeError" in caplog.text
 
 
-@pytest.mark.parametrize("cookie", [
-    {FLOW: {"visit": ["pickup"], "reader_after": 0}},  # a flow this version cannot read
-    {FLOW: {"visit": "pin_reset", "shoe_size": 42}},
-    {FLOW: "pin_reset"},
-    {"visit": "pin_reset", "reader_after": 0, "typed_number": "85073003328"},  # before the flow was one value
-])
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        {FLOW: {"visit": ["pickup"], "reader_after": 0}},  # a flow this version cannot read
+        {FLOW: {"visit": "pin_reset", "shoe_size": 42}},
+        {FLOW: "pin_reset"},
+        {"visit": "pin_reset", "reader_after": 0, "typed_number": "85073003328"},  # before the flow was one value
+    ],
+)
 def test_a_session_from_another_version_starts_again(client, reader, cookie):
     reader.insert("adult-f-plus")
     with client.session_transaction() as session:
@@ -219,12 +232,14 @@ def test_a_visit_the_site_no_longer_offers_is_forgotten(client, reader):
 
 
 def test_json_endpoints_keep_json_errors(client):
-    response = client.get("/kiosk/card", environ_base={"REMOTE_ADDR": "192.0.2.10"},
-                          headers={"Accept": "application/json"})
+    response = client.get(
+        "/kiosk/card", environ_base={"REMOTE_ADDR": "192.0.2.10"}, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
 
 
 # --- texts -----------------------------------------------------------------------------
+
 
 def test_every_reader_state_has_a_message_on_the_identify_screen(client):
     from hardware.card import ReaderError, ReaderState
@@ -239,8 +254,7 @@ def test_every_reader_state_has_a_message_on_the_identify_screen(client):
     assert "lecteur" in down  # in the citizen's language
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("8", "You typed 1 digit."), ("850730", "You typed 6 digits.")])
+@pytest.mark.parametrize("typed, message", [("8", "You typed 1 digit."), ("850730", "You typed 6 digits.")])
 def test_the_digit_count_is_singular_or_plural(client, typed, message):
     client.get("/kiosk/identify/number?visit=pickup&lang=en")
     page = client.post("/kiosk/identify/number", data={"national_number": typed}).get_data(as_text=True)
@@ -255,6 +269,7 @@ def test_ticks_survive_a_form_error(client, reader):
 
 
 # --- typed national numbers ------------------------------------------------------------
+
 
 @pytest.fixture
 def register(app):
@@ -284,8 +299,12 @@ def test_a_typed_number_without_a_card_is_refused_without_saying_why(client, reg
 class TestTicketWithoutPickup:
     @pytest.fixture
     def app_config(self, app_config, tmp_path):
-        return {**app_config, "SITE": str(site_variant(
-            tmp_path, ("idle_seconds = 60", "idle_seconds = 60\nticket_without_pickup = true")))}
+        return {
+            **app_config,
+            "SITE": str(
+                site_variant(tmp_path, ("idle_seconds = 60", "idle_seconds = 60\nticket_without_pickup = true"))
+            ),
+        }
 
     def test_the_register_is_not_mentioned_for_a_typed_number(self, client, register):
         page = typed(client, "90010100123")
@@ -293,6 +312,7 @@ class TestTicketWithoutPickup:
 
 
 # --- the site's own services and texts -------------------------------------------------
+
 
 class TestSiteProfile:
     @pytest.fixture
@@ -302,8 +322,7 @@ class TestSiteProfile:
     def test_a_site_service_gives_a_ticket_without_a_card(self, app, client, reader):
         visits = client.get("/kiosk/visit?lang=en").get_data(as_text=True)
         assert 'href="/kiosk/confirm?visit=residence_certificate"' in visits
-        assert client.get("/kiosk/identify?visit=residence_certificate").headers["Location"].endswith(
-            "/kiosk/confirm")
+        assert client.get("/kiosk/identify?visit=residence_certificate").headers["Location"].endswith("/kiosk/confirm")
         page = client.get("/kiosk/confirm").get_data(as_text=True)
         assert "Certificate of residence" in page and "Your passport" in page and "A recent photo" in page
         assert "DOC STOP" not in page

@@ -1,4 +1,5 @@
 """The kiosk screens fit the portrait screen's width in both text sizes: no sideways scrolling."""
+
 import re
 
 import pytest

@@ -1,5 +1,6 @@
 """One visit end to end through the real card path: pcscd, vsmartcard's reader, the
 virtual residence card, the PC/SC reader service, the kiosk in Chromium."""
+
 import re
 
 import pytest
@@ -9,14 +10,14 @@ from kiosk.extensions import office
 from tests.pcsc import VIRTUAL_READER
 from tests.sites import site_variant
 
-pytestmark = [pytest.mark.browser, pytest.mark.pcsc,
-              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.pcsc, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture
 def app_config(app_config, tmp_path, pcscd):
-    site = site_variant(tmp_path, ('[reader]\nkind = "simulated"',
-                                   f'[reader]\nkind = "pcsc"\nname_filter = "{VIRTUAL_READER}"'))
+    site = site_variant(
+        tmp_path, ('[reader]\nkind = "simulated"', f'[reader]\nkind = "pcsc"\nname_filter = "{VIRTUAL_READER}"')
+    )
     return {**app_config, "SITE": str(site)}
 
 

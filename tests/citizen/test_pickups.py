@@ -1,4 +1,5 @@
 """The pickup register and its CSV import: all or nothing, with line numbers."""
+
 import datetime as dt
 
 import pytest
@@ -11,8 +12,8 @@ TODAY = dt.date(2026, 11, 24)
 NOW = dt.datetime(2026, 11, 24, 9, 0)
 HEADER = "card_number,national_number,name,storage,arrived_on\n"
 GOOD = [
-    "B123456789,85073003328,\"Testperson, Alex\",\"Kast A, lade 2\",2026-11-20",
-    "B987654321,85.07.30-033.28,\"Testperson, Sam\",Kast B,2026-11-21",
+    'B123456789,85073003328,"Testperson, Alex","Kast A, lade 2",2026-11-20',
+    'B987654321,85.07.30-033.28,"Testperson, Sam",Kast B,2026-11-21',
 ]
 
 
@@ -51,12 +52,12 @@ def test_reimport_updates_rows_instead_of_doubling_them(engine):
 def test_a_bad_row_rejects_the_whole_file_and_names_every_bad_line(engine):
     bad = csv_bytes(
         GOOD[0],
-        "B1,85073003328,Someone,Kast,2026-11-20",            # line 3: card number too short
-        "B555555555,85073003329,Someone,Kast,2026-11-20",    # line 4: mod-97 fails
-        "B666666666,85073003328,,Kast,20/11/2026",           # line 5: no name, bad date
-        "B777777777,85073003328,Someone,Kast,2026-12-31",    # line 6: future
-        "B123456789,85073003328,Someone,Kast,2026-11-20",    # line 7: duplicate of line 2
-        "B888888888,85073003328,Someone",                    # line 8: too few fields
+        "B1,85073003328,Someone,Kast,2026-11-20",  # line 3: card number too short
+        "B555555555,85073003329,Someone,Kast,2026-11-20",  # line 4: mod-97 fails
+        "B666666666,85073003328,,Kast,20/11/2026",  # line 5: no name, bad date
+        "B777777777,85073003328,Someone,Kast,2026-12-31",  # line 6: future
+        "B123456789,85073003328,Someone,Kast,2026-11-20",  # line 7: duplicate of line 2
+        "B888888888,85073003328,Someone",  # line 8: too few fields
     )
     with pytest.raises(PickupImportError) as caught:
         import_pickups(engine, bad, TODAY, NOW)
@@ -68,12 +69,15 @@ def test_a_bad_row_rejects_the_whole_file_and_names_every_bad_line(engine):
     assert count(engine) == 0  # nothing half-imported
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"),
-    (b"\xff\xfe\x00broken", "not UTF-8"),
-    (b"card,nn\nB123456789,85073003328\n", "the columns must be"),
-    (HEADER.encode(), "no rows"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"\xff\xfe\x00broken", "not UTF-8"),
+        (b"card,nn\nB123456789,85073003328\n", "the columns must be"),
+        (HEADER.encode(), "no rows"),
+    ],
+)
 def test_malformed_files_get_a_clear_message(data, message):
     with pytest.raises(PickupImportError, match=message):
         parse_pickups(data, TODAY)

@@ -1,5 +1,6 @@
 """Taking a ticket (kiosk.ticketing) without the screens: issue, code request, print, and
 one ticket per screen."""
+
 import threading
 
 import pytest
@@ -13,10 +14,19 @@ from tests.sites import site_variant
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-PIN_RESET = CheckIn(visit="pin_reset", identity=Identity("Testperson, Jan", "85073003328"),
-                    notes=("pin_blocked",), confirmed=("card",), missing=("puk",))
-NEW_CODES = CheckIn(visit="new_codes", identity=Identity("Testperson, Jan", "85073003328"),
-                    notes=("fee_and_delay",), confirmed=("card", "fee"))
+PIN_RESET = CheckIn(
+    visit="pin_reset",
+    identity=Identity("Testperson, Jan", "85073003328"),
+    notes=("pin_blocked",),
+    confirmed=("card",),
+    missing=("puk",),
+)
+NEW_CODES = CheckIn(
+    visit="new_codes",
+    identity=Identity("Testperson, Jan", "85073003328"),
+    notes=("fee_and_delay",),
+    confirmed=("card", "fee"),
+)
 
 
 @pytest.fixture
@@ -31,8 +41,9 @@ def printed(tmp_path) -> list[str]:
 
 def test_a_ticket_is_issued_with_its_check_in_remembered_and_printed(ctx, tmp_path):
     remembered = []
-    outcome = Ticketing().take(office, "screen-1", visit="pin_reset", language="fr", checkin=PIN_RESET,
-                               remember=remembered.append)
+    outcome = Ticketing().take(
+        office, "screen-1", visit="pin_reset", language="fr", checkin=PIN_RESET, remember=remembered.append
+    )
     assert isinstance(outcome, Issued) and outcome.number == "C001" and not outcome.print_failed
     # told as soon as the ticket exists, before the printer could say how it went
     assert remembered == [Issued(outcome.ticket_id, "C001", print_failed=True)]
@@ -67,8 +78,7 @@ def test_a_post_during_the_first_waits_for_its_ticket(ctx, app, monkeypatch):
 
     def first():
         with app.app_context():
-            outcomes["first"] = ticketing.take(office, "screen-1", visit="pin_reset", language="nl",
-                                               checkin=PIN_RESET)
+            outcomes["first"] = ticketing.take(office, "screen-1", visit="pin_reset", language="nl", checkin=PIN_RESET)
 
     thread = threading.Thread(target=first)
     thread.start()
@@ -93,19 +103,22 @@ def test_a_failure_before_the_ticket_lets_the_screen_post_again(ctx, monkeypatch
         ticketing.take(office, "screen-1", visit="pin_reset", language="nl", checkin=PIN_RESET)
     assert ticketing.taken("screen-1") is None and office.queue.waiting() == []
     monkeypatch.setattr(office.queue, "issue", issue)
-    assert isinstance(ticketing.take(office, "screen-1", visit="pin_reset", language="nl", checkin=PIN_RESET),
-                      Issued)
+    assert isinstance(ticketing.take(office, "screen-1", visit="pin_reset", language="nl", checkin=PIN_RESET), Issued)
 
 
 def test_new_codes_record_the_code_request_on_the_office_clock(ctx, clock):
     clock.advance(minutes=7)
-    outcome = Ticketing().take(office, "screen-1", visit="new_codes", language="nl", checkin=NEW_CODES,
-                               contact="alex@example.org")
+    outcome = Ticketing().take(
+        office, "screen-1", visit="new_codes", language="nl", checkin=NEW_CODES, contact="alex@example.org"
+    )
     assert isinstance(outcome, Issued)
     with office.engine.connect() as conn:
         request = conn.execute(select(code_requests)).one()
     assert (request.ticket_id, request.national_number, request.contact) == (
-        outcome.ticket_id, "85073003328", "alex@example.org")
+        outcome.ticket_id,
+        "85073003328",
+        "alex@example.org",
+    )
     assert request.requested_at == clock()
     stored = CheckIn.from_json(office.queue.ticket(outcome.ticket_id).checkin)
     assert stored == NEW_CODES.with_code_request(CodeRequestMade(request.id, "email"))
@@ -113,8 +126,9 @@ def test_new_codes_record_the_code_request_on_the_office_clock(ctx, clock):
 
 def test_a_code_request_that_fails_leaves_a_note_for_the_clerk(ctx):
     with office.engine.begin() as conn:
-        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON code_requests "
-                          "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"))
+        conn.execute(
+            text("CREATE TRIGGER refuse BEFORE INSERT ON code_requests BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+        )
     outcome = Ticketing().take(office, "screen-1", visit="new_codes", language="nl", checkin=NEW_CODES)
     assert isinstance(outcome, Issued)
     stored = CheckIn.from_json(office.queue.ticket(outcome.ticket_id).checkin)
@@ -134,8 +148,14 @@ def test_no_printer_still_gives_the_ticket(ctx, monkeypatch):
 class TestRefused:
     @pytest.fixture
     def app_config(self, app_config, tmp_path):
-        return {**app_config, "SITE": str(site_variant(
-            tmp_path, ('id = "new_codes"\nletter = "D"', 'id = "new_codes"\nletter = "D"\nenabled = false')))}
+        return {
+            **app_config,
+            "SITE": str(
+                site_variant(
+                    tmp_path, ('id = "new_codes"\nletter = "D"', 'id = "new_codes"\nletter = "D"\nenabled = false')
+                )
+            ),
+        }
 
     def test_the_queues_refusal_is_the_outcome(self, ctx):
         ticketing = Ticketing()

@@ -1,5 +1,6 @@
 """Staff accounts, signed-in clients and tickets with check-in data for the desk, board and
 status page tests."""
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,16 @@ from tests.citizen.screens import SITE_SERVICE
 PASSWORD = "correct horse battery"
 NAME, NATIONAL_NUMBER = "Testperson, Jan", "85073003328"
 CHECKIN = {
-    "visit": "pickup", "card": {"type": "F+", "expired": False}, "lost_card": False,
-    "name": NAME, "national_number": NATIONAL_NUMBER, "age": 41, "pin_tries_left": 3,
-    "notes": [], "confirmed": ["current_card", "code_letter"], "missing": [],
+    "visit": "pickup",
+    "card": {"type": "F+", "expired": False},
+    "lost_card": False,
+    "name": NAME,
+    "national_number": NATIONAL_NUMBER,
+    "age": 41,
+    "pin_tries_left": 3,
+    "notes": [],
+    "confirmed": ["current_card", "code_letter"],
+    "missing": [],
     "pickup": {"storage": "Kast B, lade 3", "card_number": "B123456789"},
     "code_request": None,
 }
@@ -23,10 +31,14 @@ CHECKIN = {
 # English and (its first line only) in Dutch, served at counter 1.
 SITE_SERVICE_AT_COUNTER_1 = (
     SITE_SERVICE,
-    ('bring = { en = ["Your passport", "A recent photo"] }',
-     'bring = { en = ["Your passport", "A recent photo"], nl = ["Je paspoort"] }'),
-    ('services = ["pickup", "activation", "pin_reset", "new_codes"]',
-     'services = ["pickup", "activation", "pin_reset", "new_codes", "residence_certificate"]'),
+    (
+        'bring = { en = ["Your passport", "A recent photo"] }',
+        'bring = { en = ["Your passport", "A recent photo"], nl = ["Je paspoort"] }',
+    ),
+    (
+        'services = ["pickup", "activation", "pin_reset", "new_codes"]',
+        'services = ["pickup", "activation", "pin_reset", "new_codes", "residence_certificate"]',
+    ),
 )
 # Strings that must never reach a public screen: the name, its parts, the national number
 # written any way.
@@ -56,9 +68,11 @@ def form_csrf(html: str) -> str:
 
 def sign_in(client, username: str, password: str = PASSWORD, **environ):
     page = client.get("/login", environ_base=environ)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": form_csrf(page.get_data(as_text=True))},
-                       environ_base=environ)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": form_csrf(page.get_data(as_text=True))},
+        environ_base=environ,
+    )
 
 
 class SignedIn:
@@ -84,8 +98,10 @@ def clerk(client, staff):
 
 def issue(app, service="pickup", checkin=None, language="nl") -> dict:
     """A ticket from the kiosk on this PC (loopback, no session)."""
-    response = app.test_client().post("/api/tickets", json={
-        "service": service, "language": language, "checkin": checkin or dict(CHECKIN, visit=service)})
+    response = app.test_client().post(
+        "/api/tickets",
+        json={"service": service, "language": language, "checkin": checkin or dict(CHECKIN, visit=service)},
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()
 

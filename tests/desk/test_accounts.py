@@ -1,4 +1,5 @@
 """Staff accounts: `kiosk user create`, sign-in and out, lockout, throttling, idle timeout."""
+
 import threading
 
 import pytest
@@ -19,25 +20,30 @@ def stored_user(app, username):
 
 @sqlite_only
 def test_user_create_asks_twice_and_keeps_only_a_scrypt_hash(app, runner):
-    result = runner.invoke(args=["user", "create", "--role", "clerk", "--username", "Jan.Peeters"],
-                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(
+        args=["user", "create", "--role", "clerk", "--username", "Jan.Peeters"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Created clerk jan.peeters" in result.output
     row = stored_user(app, "jan.peeters")
     assert row.role == "clerk" and row.password_hash.startswith("scrypt:")
     assert PASSWORD not in row.password_hash
 
-    mismatch = runner.invoke(args=["user", "create", "--role", "clerk", "--username", "els"],
-                             input=f"{PASSWORD}\nsomething else\n")
+    mismatch = runner.invoke(
+        args=["user", "create", "--role", "clerk", "--username", "els"], input=f"{PASSWORD}\nsomething else\n"
+    )
     assert mismatch.exit_code != 0
 
 
 @sqlite_only
-@pytest.mark.parametrize("args, password, message", [
-    (["--role", "supervisor", "--username", "els"], "short", "at least 10"),
-    (["--role", "admin", "--username", "els"], PASSWORD, "admin"),
-    (["--role", "clerk", "--username", "e l s"], PASSWORD, "user name"),
-])
+@pytest.mark.parametrize(
+    "args, password, message",
+    [
+        (["--role", "supervisor", "--username", "els"], "short", "at least 10"),
+        (["--role", "admin", "--username", "els"], PASSWORD, "admin"),
+        (["--role", "clerk", "--username", "e l s"], PASSWORD, "user name"),
+    ],
+)
 def test_user_create_refuses_with_a_reason(runner, args, password, message):
     result = runner.invoke(args=["user", "create", *args, "--password-stdin"], input=password + "\n")
     assert result.exit_code != 0 and message in result.output
@@ -68,19 +74,47 @@ def test_sign_in_leads_to_the_desk_and_sign_out_ends_it(client, staff):
 def test_sign_in_goes_back_only_to_a_page_of_this_site(client, staff):
     page = client.get("/login?next=/desk/2/")
     assert 'name="next" value="/desk/2/"' in page.get_data(as_text=True)
-    ok = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "/desk/2/?x=1",
-                                     "csrf_token": form_csrf(page.get_data(as_text=True))})
+    ok = client.post(
+        "/login",
+        data={
+            "username": "clerk",
+            "password": PASSWORD,
+            "next": "/desk/2/?x=1",
+            "csrf_token": form_csrf(page.get_data(as_text=True)),
+        },
+    )
     assert ok.headers["Location"] == "/desk/2/?x=1"
     client.post("/logout")
     # Browsers drop tabs and newlines and read a backslash as "/": each could lead elsewhere.
-    for target in ("//evil.example/", "/\t/evil.example/", "/\n/x", "/\r/x", "/\x00/x", "/\x7f/x",
-                   " //evil.example/", "/\\evil.example", "\\\\evil.example", "/desk/\\..\\",
-                   "https:evil.example", "https://evil.example/", "javascript:alert(1)", "desk/",
-                   "//", ""):
+    for target in (
+        "//evil.example/",
+        "/\t/evil.example/",
+        "/\n/x",
+        "/\r/x",
+        "/\x00/x",
+        "/\x7f/x",
+        " //evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/desk/\\..\\",
+        "https:evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "desk/",
+        "//",
+        "",
+    ):
         page = client.get("/login", query_string={"next": target})
         assert 'name="next"' not in page.get_data(as_text=True), repr(target)
-        elsewhere = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": target,
-                                                "csrf_token": form_csrf(page.get_data(as_text=True))})
+        elsewhere = client.post(
+            "/login",
+            data={
+                "username": "clerk",
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": form_csrf(page.get_data(as_text=True)),
+            },
+        )
         assert elsewhere.headers["Location"] == "/desk/", repr(target)
         client.post("/logout")
 
@@ -118,15 +152,18 @@ def test_sign_out_works_with_an_expired_or_missing_token(app, client, staff):
 @sqlite_only
 def test_a_sign_in_page_open_too_long_asks_again_with_a_fresh_form(app, client, staff):
     client.get("/login?next=/desk/2/")
-    stale = client.post("/login", data={"username": "Clerk", "password": PASSWORD, "next": "/desk/2/",
-                                        "csrf_token": expired_csrf(app, client)})
+    stale = client.post(
+        "/login",
+        data={"username": "Clerk", "password": PASSWORD, "next": "/desk/2/", "csrf_token": expired_csrf(app, client)},
+    )
     html = stale.get_data(as_text=True)
     assert stale.status_code == 400
     assert "The page was open too long; please sign in again." in html
     assert 'value="clerk"' in html and 'name="next" value="/desk/2/"' in html
     assert client.get("/desk/").status_code == 302  # not signed in
-    again = client.post("/login", data={"username": "clerk", "password": PASSWORD, "next": "/desk/2/",
-                                        "csrf_token": form_csrf(html)})
+    again = client.post(
+        "/login", data={"username": "clerk", "password": PASSWORD, "next": "/desk/2/", "csrf_token": form_csrf(html)}
+    )
     assert again.status_code == 302 and again.headers["Location"] == "/desk/2/"
 
 
@@ -138,7 +175,8 @@ def test_the_login_form_needs_its_csrf_token(client, staff):
 
 
 def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes_on_every_instance(
-        app, app_config, database_url, client, staff, clock):
+    app, app_config, database_url, client, staff, clock
+):
     for _ in range(4):
         assert sign_in(client, "clerk", "wrong password!").status_code == 401
     assert sign_in(client, "clerk").status_code == 302  # a success resets the count

@@ -1,4 +1,5 @@
 """The board in a real Chromium when change notices go missing or a request never answers."""
+
 import pytest
 from playwright.sync_api import expect
 

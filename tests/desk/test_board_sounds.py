@@ -1,4 +1,5 @@
 """The board's chime and spoken calls (espeak-ng, offline on the server)."""
+
 import datetime as dt
 import io
 import logging
@@ -56,12 +57,15 @@ def test_a_call_is_spoken_offline_and_kept(app, client, tmp_path, language):
 
 
 @sqlite_only
-@pytest.mark.parametrize("path", [
-    "/board/speech/xx/A001-1.wav",  # not a site language
-    "/board/speech/nl/A001-9.wav",  # no such counter
-    "/board/speech/nl/hello-1.wav",  # not a ticket number: nothing else is ever spoken
-    "/board/speech/nl/A1-1.wav",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/board/speech/xx/A001-1.wav",  # not a site language
+        "/board/speech/nl/A001-9.wav",  # no such counter
+        "/board/speech/nl/hello-1.wav",  # not a ticket number: nothing else is ever spoken
+        "/board/speech/nl/A1-1.wav",
+    ],
+)
 def test_malformed_calls_are_not_spoken(app, client, path):
     call(app, 1)  # A001 at counter 1: each path is refused for its form alone
     response = client.get(path, headers={"Accept": "application/json"})

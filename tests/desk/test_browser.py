@@ -1,4 +1,5 @@
 """Two desks, a board and a phone in a real Chromium against a real waitress server."""
+
 import re
 
 import pytest
@@ -58,8 +59,9 @@ def expect_fetched(board, paths: list[str], before: dict | None = None):
     """The board fetched each sound (once more than `before`): asked for, whether or not
     this headless browser may play it."""
     urls = {board.url.split("/board/")[0] + path: (before or {}).get(path, 0) for path in paths}
-    board.wait_for_function(f"(urls) => Object.entries(urls).every(([url, n]) => ({FETCHES})(url) > n)",
-                            arg=urls, timeout=5000)
+    board.wait_for_function(
+        f"(urls) => Object.entries(urls).every(([url, n]) => ({FETCHES})(url) > n)", arg=urls, timeout=5000
+    )
 
 
 def fetch_counts(board, paths: list[str]) -> dict:
@@ -146,11 +148,25 @@ class TestCheckinAtTheDesk:
         return {**app_config, "SITE": str(site_variant(tmp_path, *SITE_SERVICE_AT_COUNTER_1))}
 
     def test_notes_come_first_and_a_site_service_shows_by_name(self, app, screen, staff):
-        issue(app, "residence_certificate", {"visit": "residence_certificate", "confirmed": ["site_0"],
-                                             "missing": ["site_1"]}, language="en")
-        issue(app, "new_codes", {**CHECKIN, "visit": "new_codes", "pickup": None,
-                                 "notes": ["fee_and_delay", "code_request_not_recorded"],
-                                 "confirmed": ["card"], "missing": ["fee"]}, language="ar")
+        issue(
+            app,
+            "residence_certificate",
+            {"visit": "residence_certificate", "confirmed": ["site_0"], "missing": ["site_1"]},
+            language="en",
+        )
+        issue(
+            app,
+            "new_codes",
+            {
+                **CHECKIN,
+                "visit": "new_codes",
+                "pickup": None,
+                "notes": ["fee_and_delay", "code_request_not_recorded"],
+                "confirmed": ["card"],
+                "missing": ["fee"],
+            },
+            language="ar",
+        )
         desk = open_desk(screen, "clerk", 1)
         checkin = desk.locator("#checkin")
         desk.keyboard.press("n")
@@ -165,9 +181,12 @@ class TestCheckinAtTheDesk:
         desk.keyboard.press("n")
         expect(desk.locator("#current-number")).to_have_text("D001")
         expect(checkin.locator("dl > div:visible").first).to_have_attribute("data-field", "notes")
-        expect(checkin.locator('[data-field="notes"] li')).to_have_text([
-            "Collect the fee; the new codes take about two weeks",
-            "The code request was not recorded: record it by hand"])
+        expect(checkin.locator('[data-field="notes"] li')).to_have_text(
+            [
+                "Collect the fee; the new codes take about two weeks",
+                "The code request was not recorded: record it by hand",
+            ]
+        )
         expect(checkin.locator('[data-field="visit"] dd')).to_have_text("New PIN and PUK codes")
         expect(checkin.locator('[data-field="missing"] li')).to_have_text(["The fee: €5.00 (Bancontact preferred)"])
         assert axe_violations(desk) == []
@@ -200,8 +219,11 @@ def test_the_status_page_refreshes_even_when_no_change_was_signalled(app, screen
     expect(status).to_contain_text("You are next.")
     # Called behind the version's back, as a missed change would look to the screen.
     with app.extensions["office"]["engine"].begin() as conn:
-        conn.execute(update(tickets).where(tickets.c.id == mine["id"])
-                     .values(status="called", counter=1, called_at=app.extensions["office"]["clock"]()))
+        conn.execute(
+            update(tickets)
+            .where(tickets.c.id == mine["id"])
+            .values(status="called", counter=1, called_at=app.extensions["office"]["clock"]())
+        )
     phone.clock.run_for(5000)
     expect(status).to_contain_text("You are next.")  # the version did not move
     phone.clock.run_for(6000)

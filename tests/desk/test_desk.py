@@ -1,4 +1,5 @@
 """The desk's state, "show in full" with its log, and reprint."""
+
 import pytest
 from sqlalchemy import select
 
@@ -21,26 +22,47 @@ from tests.sites import site_variant
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-@pytest.mark.parametrize("value, masked", [
-    ("85073003328", "85.07.30-***.**"), ("85.07.30-033.28", "85.07.30-***.**"), ("123", "**.**.**-***.**"),
-])
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("85073003328", "85.07.30-***.**"),
+        ("85.07.30-033.28", "85.07.30-***.**"),
+        ("123", "**.**.**-***.**"),
+    ],
+)
 def test_national_number_keeps_only_the_birth_date(value, masked):
     assert mask_national_number(value) == masked
 
 
-@pytest.mark.parametrize("value, masked", [
-    ("Testperson, Jan", "T***, J***"), ("Van Damme, Jean Luc", "V*** D***, J*** L***"),
-    ("Madonna", "M***"), (",", "***"),
-])
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("Testperson, Jan", "T***, J***"),
+        ("Van Damme, Jean Luc", "V*** D***, J*** L***"),
+        ("Madonna", "M***"),
+        (",", "***"),
+    ],
+)
 def test_names_keep_only_initials(value, masked):
     assert mask_name(value) == masked
 
 
 def test_clerk_view_drops_what_it_does_not_expect():
-    view = clerk_view(CheckIn.from_json({
-        "visit": 7, "name": 42, "confirmed": ["card", 3], "notes": "pin_blocked", "missing": [None, "puk"],
-        "card": "F+", "age": True, "pickup": {"storage": "Kast A", "extra": {"x": 1}},
-        "code_request": {"id": "12", "contact": 5}}))
+    view = clerk_view(
+        CheckIn.from_json(
+            {
+                "visit": 7,
+                "name": 42,
+                "confirmed": ["card", 3],
+                "notes": "pin_blocked",
+                "missing": [None, "puk"],
+                "card": "F+",
+                "age": True,
+                "pickup": {"storage": "Kast A", "extra": {"x": 1}},
+                "code_request": {"id": "12", "contact": 5},
+            }
+        )
+    )
     assert view["visit"] is None and view["name"] is None and view["card"] is None
     assert view["confirmed"] == ["card"] and view["missing"] == ["puk"] and view["notes"] == []
     assert view["age"] is None and view["pickup"] == {"storage": "Kast A"} and view["code_request"] is None
@@ -54,13 +76,20 @@ def test_the_desk_sees_who_waits_and_the_called_ticket_masked(app, clerk, clock)
     issue(app, "pickup")
     clock.advance(seconds=90)
     issue(app, "activation")
-    issue(app, "new_codes", {**CHECKIN, "visit": "new_codes", "pickup": None,
-                             "code_request": {"id": 12, "contact": "e-mail"}})
+    issue(
+        app,
+        "new_codes",
+        {**CHECKIN, "visit": "new_codes", "pickup": None, "code_request": {"id": 12, "contact": "e-mail"}},
+    )
     clock.advance(seconds=30)
     clerk.post("/api/counters/2/open", json={"services": ["pickup"]})
     state = clerk.get("/desk/2/state").get_json()
-    assert state["counter"] == {"number": 2, "open": True, "services": ["pickup"],
-                                "may_serve": ["pickup", "activation"]}
+    assert state["counter"] == {
+        "number": 2,
+        "open": True,
+        "services": ["pickup"],
+        "may_serve": ["pickup", "activation"],
+    }
     clerk.post("/api/counters/2/close")
     closed = clerk.get("/desk/2/state").get_json()["counter"]
     assert (closed["open"], closed["services"]) == (False, ["pickup"])  # what it serves when it opens again
@@ -91,7 +120,9 @@ def test_the_desk_sees_who_waits_and_the_called_ticket_masked(app, clerk, clock)
     code_request = clerk.post("/api/counters/3/call-next").get_json()
     assert code_request["number"] == "D001"
     assert clerk.get("/desk/3/state").get_json()["current"]["checkin"]["code_request"] == {
-        "id": 12, "contact": "e-mail"}
+        "id": 12,
+        "contact": "e-mail",
+    }
 
 
 def clerk_in(client, accept_language: str) -> SignedIn:
@@ -106,26 +137,55 @@ def called_checkin(clerk, counter: int) -> dict:
 
 
 @sqlite_only
-@pytest.mark.parametrize("accept_language, expected", [
-    ("nl-BE,nl;q=0.9", {
-        "visit_name": "Nieuwe PIN- en PUK-code",
-        "notes": ["Laat de kostprijs betalen; de nieuwe codes komen na ongeveer twee weken",
-                  "De aanvraag van codes is niet geregistreerd: registreer ze manueel"],
-        "confirmed": ["Je verblijfskaart"], "missing": "De kostprijs: "}),
-    ("fr-BE,fr;q=0.9", {
-        "visit_name": "Nouveaux codes PIN et PUK",
-        "notes": ["Encaisser le montant\u00a0; les nouveaux codes arrivent dans deux semaines environ",
-                  "La demande de codes n'a pas été enregistrée\u00a0: enregistrez-la à la main"],
-        "confirmed": ["Votre carte de séjour"], "missing": "Le montant\u00a0: "}),
-])
+@pytest.mark.parametrize(
+    "accept_language, expected",
+    [
+        (
+            "nl-BE,nl;q=0.9",
+            {
+                "visit_name": "Nieuwe PIN- en PUK-code",
+                "notes": [
+                    "Laat de kostprijs betalen; de nieuwe codes komen na ongeveer twee weken",
+                    "De aanvraag van codes is niet geregistreerd: registreer ze manueel",
+                ],
+                "confirmed": ["Je verblijfskaart"],
+                "missing": "De kostprijs: ",
+            },
+        ),
+        (
+            "fr-BE,fr;q=0.9",
+            {
+                "visit_name": "Nouveaux codes PIN et PUK",
+                "notes": [
+                    "Encaisser le montant\u00a0; les nouveaux codes arrivent dans deux semaines environ",
+                    "La demande de codes n'a pas été enregistrée\u00a0: enregistrez-la à la main",
+                ],
+                "confirmed": ["Votre carte de séjour"],
+                "missing": "Le montant\u00a0: ",
+            },
+        ),
+    ],
+)
 def test_the_clerk_reads_an_arabic_citizens_checkin_in_their_own_language(
-        app, client, staff, accept_language, expected):
-    issue(app, "new_codes", {**CHECKIN, "visit": "new_codes", "pickup": None,
-                             "notes": ["fee_and_delay", "code_request_not_recorded"],
-                             "confirmed": ["card"], "missing": ["fee"]}, language="ar")
+    app, client, staff, accept_language, expected
+):
+    issue(
+        app,
+        "new_codes",
+        {
+            **CHECKIN,
+            "visit": "new_codes",
+            "pickup": None,
+            "notes": ["fee_and_delay", "code_request_not_recorded"],
+            "confirmed": ["card"],
+            "missing": ["fee"],
+        },
+        language="ar",
+    )
     checkin = called_checkin(clerk_in(client, accept_language), 3)
     assert {key: checkin[key] for key in ("visit_name", "notes", "confirmed")} == {
-        key: expected[key] for key in ("visit_name", "notes", "confirmed")}
+        key: expected[key] for key in ("visit_name", "notes", "confirmed")
+    }
     [fee] = checkin["missing"]
     assert fee.startswith(expected["missing"]) and "5,00" in fee
     assert checkin["name"] == "T***, J***" and checkin["national_number"] == "85.07.30-***.**"
@@ -133,13 +193,25 @@ def test_the_clerk_reads_an_arabic_citizens_checkin_in_their_own_language(
 
 @sqlite_only
 def test_every_note_reaches_the_desk_as_what_to_do(app, clerk):
-    notes = ["pin_blocked", "minor_authentication_only", "pin_not_blocked", "pin_tries_unknown", "expired",
-             "expires_before_codes", "not_in_register", "code_request_not_recorded", "a_newer_note"]
+    notes = [
+        "pin_blocked",
+        "minor_authentication_only",
+        "pin_not_blocked",
+        "pin_tries_unknown",
+        "expired",
+        "expires_before_codes",
+        "not_in_register",
+        "code_request_not_recorded",
+        "a_newer_note",
+    ]
     issue(app, "pin_reset", {**CHECKIN, "visit": "pin_reset", "pickup": None, "notes": notes})
     assert called_checkin(clerk, 1)["notes"] == [
-        "PIN blocked", "Under 18: only the authentication certificate",
-        "PIN not blocked: try it with the citizen first", "PIN state unknown: check whether it is blocked",
-        "Card expired: its certificates cannot be activated", "The card expires before the new codes arrive",
+        "PIN blocked",
+        "Under 18: only the authentication certificate",
+        "PIN not blocked: try it with the citizen first",
+        "PIN state unknown: check whether it is blocked",
+        "Card expired: its certificates cannot be activated",
+        "The card expires before the new codes arrive",
         "Not found in the pickup register: look for the new card",
         "The code request was not recorded: record it by hand",
         "a_newer_note",  # from a newer kiosk: shown rather than hidden
@@ -148,15 +220,19 @@ def test_every_note_reaches_the_desk_as_what_to_do(app, clerk):
 
 @sqlite_only
 def test_a_check_in_stored_as_texts_still_shows_as_it_is(app, client, staff):
-    issue(app, "pickup", {**CHECKIN, "confirmed": ["Je huidige verblijfskaart"],
-                          "missing": ["Your PUK code"], "notes": None})
+    issue(
+        app,
+        "pickup",
+        {**CHECKIN, "confirmed": ["Je huidige verblijfskaart"], "missing": ["Your PUK code"], "notes": None},
+    )
     checkin = called_checkin(clerk_in(client, "fr"), 1)
     assert checkin["confirmed"] == ["Je huidige verblijfskaart"] and checkin["missing"] == ["Your PUK code"]
     assert checkin["notes"] == [] and checkin["visit_name"] == "Retirer votre nouvelle carte de séjour"
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_check_in_stored_before_versions_shows_as_before(app, clerk):
     with app.app_context():  # as a kiosk of the version before wrote it: no "v"
         old, _place = office.queue.issue("pickup", language="nl", checkin=CHECKIN)
@@ -182,22 +258,34 @@ class TestSiteService:
     def app_config(self, app_config, tmp_path):
         return {**app_config, "SITE": str(site_variant(tmp_path, *SITE_SERVICE_AT_COUNTER_1))}
 
-    @pytest.mark.parametrize("accept_language, name, confirmed", [
-        ("nl", "Attest van woonst", "Je paspoort"),
-        ("en", "Certificate of residence", "Your passport"),
-        ("de", "Certificate of residence", "Je paspoort"),  # no German list: the office's main language
-    ])
+    @pytest.mark.parametrize(
+        "accept_language, name, confirmed",
+        [
+            ("nl", "Attest van woonst", "Je paspoort"),
+            ("en", "Certificate of residence", "Your passport"),
+            ("de", "Certificate of residence", "Je paspoort"),  # no German list: the office's main language
+        ],
+    )
     def test_the_desk_names_the_service_and_its_list_in_the_clerks_language(
-            self, app, client, staff, accept_language, name, confirmed):
-        issue(app, "residence_certificate", {"visit": "residence_certificate", "notes": [],
-                                             "confirmed": ["site_0"], "missing": []}, language="en")
+        self, app, client, staff, accept_language, name, confirmed
+    ):
+        issue(
+            app,
+            "residence_certificate",
+            {"visit": "residence_certificate", "notes": [], "confirmed": ["site_0"], "missing": []},
+            language="en",
+        )
         checkin = called_checkin(clerk_in(client, accept_language), 1)
         assert (checkin["visit"], checkin["visit_name"]) == ("residence_certificate", name)
         assert checkin["confirmed"] == [confirmed]
 
     def test_a_line_only_the_citizens_language_has_comes_in_that_language(self, app, client, staff):
-        issue(app, "residence_certificate", {"visit": "residence_certificate",
-                                             "missing": ["site_1", "site_2"]}, language="en")
+        issue(
+            app,
+            "residence_certificate",
+            {"visit": "residence_certificate", "missing": ["site_1", "site_2"]},
+            language="en",
+        )
         checkin = called_checkin(clerk_in(client, "nl"), 1)
         assert checkin["missing"] == ["A recent photo", "site_2"]  # site_2: a line the site no longer has
 
@@ -225,8 +313,9 @@ def test_only_the_ticket_at_this_counter_is_shown_in_full_and_only_to_a_person(a
     assert elsewhere.status_code == 409 and NAME not in elsewhere.get_data(as_text=True)
     machine = app.test_client()  # with a valid form token, so only the role check can refuse
     token = form_csrf(machine.get("/login").get_data(as_text=True))
-    refused = machine.post(f"/desk/1/tickets/{ticket['id']}/disclose",
-                           headers={**bearer(tokens["desk"]), "X-CSRFToken": token})
+    refused = machine.post(
+        f"/desk/1/tickets/{ticket['id']}/disclose", headers={**bearer(tokens["desk"]), "X-CSRFToken": token}
+    )
     assert refused.status_code == 403
     assert clerk.post(f"/desk/1/tickets/{ticket['id']}/disclose").status_code == 200
     clerk.post(f"/api/tickets/{ticket['id']}/park")

@@ -1,4 +1,5 @@
 """Desk pages and actions refuse anonymous users and the wrong roles."""
+
 import re
 
 import pytest
@@ -25,8 +26,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_refused_by_the_desk_api(app,
     # so only the sign-in check can refuse
     token = form_csrf(client.get("/login").get_data(as_text=True))
     for action in ("disclose", "reprint"):
-        refused = client.post(f"/desk/1/tickets/{ticket['id']}/{action}",
-                              headers={**JSON, "X-CSRFToken": token})
+        refused = client.post(f"/desk/1/tickets/{ticket['id']}/{action}", headers={**JSON, "X-CSRFToken": token})
         assert refused.status_code == 401, action
 
 
@@ -64,8 +64,9 @@ def test_another_site_cannot_make_a_signed_in_clerk_act(app, client, staff):
     """A forged form post from another site carries the cookie but not the token."""
     issue(app)
     desk = SignedIn(client, "clerk")
-    forged = desk.client.post("/api/counters/1/call-next", data={"csrf_token": "forged"},
-                              headers={"Origin": "https://evil.example"})
+    forged = desk.client.post(
+        "/api/counters/1/call-next", data={"csrf_token": "forged"}, headers={"Origin": "https://evil.example"}
+    )
     assert forged.status_code == 400
     assert desk.get("/desk/1/state").get_json()["current"] is None
 

@@ -1,5 +1,6 @@
 """Two desks pressing Call next at the same moment get different tickets: two signed-in
 clerks, a real waitress server, both requests released together by a barrier."""
+
 import http.cookiejar
 import json
 import re
@@ -32,8 +33,10 @@ class Desk:
 
     def call_next(self, counter: int) -> dict | None:
         request = urllib.request.Request(
-            f"{self.base_url}/api/counters/{counter}/call-next", method="POST",
-            headers={"X-CSRFToken": self.csrf, "Accept": "application/json"})
+            f"{self.base_url}/api/counters/{counter}/call-next",
+            method="POST",
+            headers={"X-CSRFToken": self.csrf, "Accept": "application/json"},
+        )
         with self.opener.open(request, timeout=30) as response:
             return json.loads(response.read()) if response.status == 200 else None
 
@@ -64,6 +67,7 @@ def test_two_desks_calling_at_once_get_different_tickets(app, live_server, staff
         assert len(called) == waiting and len(set(called)) == waiting, (round_, results)
 
     with app.extensions["office"]["engine"].connect() as conn:
-        calls = Counter(conn.execute(
-            select(ticket_events.c.ticket_id).where(ticket_events.c.kind == "called")).scalars())
+        calls = Counter(
+            conn.execute(select(ticket_events.c.ticket_id).where(ticket_events.c.kind == "called")).scalars()
+        )
     assert len(calls) == ROUNDS // 2 * 3 and set(calls.values()) == {1}  # every ticket called once

@@ -1,4 +1,5 @@
 """The status page behind the ticket's QR code."""
+
 import pytest
 
 from tests.desk.conftest import PERSONAL, SignedIn, issue, token_of

@@ -3,6 +3,7 @@
 Written from the Epson command reference, independently of the renderer: it fails on any
 byte it does not understand, so a stray command or control character in a ticket is caught.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -122,9 +123,7 @@ def read_escpos(data: bytes) -> Printout:
                 elif fn == 81:  # function 181: print the stored symbol
                     if stored is None:
                         raise ValueError("QR print without stored data")
-                    out.qr_codes.append(
-                        QrSymbol(stored, qr_model, qr_size, qr_ec, align, printed=True)
-                    )
+                    out.qr_codes.append(QrSymbol(stored, qr_model, qr_size, qr_ec, align, printed=True))
                     qr_printed_at = i + 5 + length
                 else:
                     raise ValueError(f"unexpected QR function {fn}")

@@ -1,4 +1,5 @@
 """kiosk.printing: the ticket is already issued, so printing it never raises."""
+
 import pytest
 
 from hardware.printer import PrinterConfigError
@@ -23,10 +24,13 @@ def missing_package():
     raise PrinterConfigError("[printer] kind 'usb' needs the package pyusb")
 
 
-@pytest.mark.parametrize("devices_printer, logged", [
-    (RaisingPrinter, "RuntimeError"),
-    (missing_package, "PrinterConfigError"),
-])
+@pytest.mark.parametrize(
+    "devices_printer, logged",
+    [
+        (RaisingPrinter, "RuntimeError"),
+        (missing_package, "PrinterConfigError"),
+    ],
+)
 def test_any_printer_failure_is_an_unprinted_outcome(app, caplog, devices_printer, logged):
     with app.app_context():
         ticket, place = office.queue.issue("pickup", language="nl")

@@ -6,6 +6,7 @@ does not read (as usblp does while the paper is out). What it does not reproduce
 EINVAL on reads from a unidirectional printer, and usblp dropping an unfinished transfer
 on close (the driver waits for POLLOUT before closing; on a pty that is at once).
 """
+
 import os
 import pty
 import select

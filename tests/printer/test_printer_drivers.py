@@ -1,4 +1,5 @@
 """Settings, the simulated and file drivers, and the optional USB/serial dependencies."""
+
 import json
 import os
 import subprocess
@@ -71,18 +72,20 @@ def test_serial_without_pyserial_is_a_clear_error(check):
         check({"kind": "serial", "device": "/dev/ttyUSB0"})
 
 
-@pytest.mark.parametrize("raw", [
-    {"kind": "network", "host": "192.0.2.50"},
-    {"kind": "file", "path": "/dev/usb/lp0"},
-    {"kind": "simulated"},
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"kind": "network", "host": "192.0.2.50"},
+        {"kind": "file", "path": "/dev/usb/lp0"},
+        {"kind": "simulated"},
+    ],
+)
 def test_kinds_without_extra_packages_pass_the_check(raw):
     assert check_settings(raw).kind == raw["kind"]
 
 
 def test_simulated_printer_writes_bytes_html_and_png(tmp_path, make_ticket):
-    printer = TicketPrinter({"kind": "simulated", "folder": str(tmp_path / "tickets"),
-                             "paper_width_mm": 58})
+    printer = TicketPrinter({"kind": "simulated", "folder": str(tmp_path / "tickets"), "paper_width_mm": 58})
     ticket = make_ticket(number="D007")
 
     outcome = printer.print_ticket(ticket)
@@ -99,8 +102,13 @@ def test_simulated_printer_writes_bytes_html_and_png(tmp_path, make_ticket):
 
 @pytest.mark.parametrize(
     "mode, printed, reason",
-    [("ok", True, None), ("paper_near_end", True, None), ("paper_out", False, "paper_out"),
-     ("cover_open", False, "cover_open"), ("offline", False, "offline")],
+    [
+        ("ok", True, None),
+        ("paper_near_end", True, None),
+        ("paper_out", False, "paper_out"),
+        ("cover_open", False, "cover_open"),
+        ("offline", False, "offline"),
+    ],
 )
 def test_simulated_printer_modes(tmp_path, make_ticket, mode, printed, reason):
     printer = TicketPrinter({"kind": "simulated", "folder": str(tmp_path)})
@@ -156,7 +164,11 @@ def test_escpos_import_leaves_logging_and_temp_dirs_alone(tmp_path):
     env = dict(os.environ, TMPDIR=str(tmp_path))
     env.pop("ESCPOS_CAPABILITIES_PICKLE_DIR", None)
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     )
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,5 @@
 """The ESC/POS bytes of a ticket, read back with an independent reader."""
+
 import pytest
 
 from hardware.printer import render_escpos

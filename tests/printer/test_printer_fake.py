@@ -1,4 +1,5 @@
 """The fake network printer itself, in-process and as a command."""
+
 import os
 import selectors
 import signal
@@ -82,7 +83,11 @@ def test_command_line_fake_printer():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with subprocess.Popen(
         [sys.executable, "-m", "hardware.printer.fake_printer", "--port", "0"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
     ) as proc:
         try:
             deadline = time.monotonic() + 20

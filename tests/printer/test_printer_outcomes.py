@@ -1,4 +1,5 @@
 """Printed or told why not: every printer state, against the fake network printer."""
+
 import threading
 import time
 
@@ -39,9 +40,7 @@ def settle(fake):
         ("cover_open", False, "cover_open", "ok", True),
     ],
 )
-def test_status_decides_whether_the_ticket_prints(
-    fake_printer, make_ticket, mode, printed, reason, paper, cover_open
-):
+def test_status_decides_whether_the_ticket_prints(fake_printer, make_ticket, mode, printed, reason, paper, cover_open):
     fake_printer.mode = mode
     printer = TicketPrinter(fake_printer.settings(deadline=2.0))
     ticket = make_ticket()

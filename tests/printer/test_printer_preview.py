@@ -1,4 +1,5 @@
 """The on-screen and PNG previews show what the paper shows."""
+
 import io
 import re
 from html.parser import HTMLParser

@@ -1,4 +1,5 @@
 """Status bytes (DLE EOT 1, 2, 4) and the reason codes derived from them."""
+
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +35,10 @@ def test_status_query_asks_printer_offline_cause_and_roll_paper():
 def test_parse_status(answer, online, paper, cover, error, reason):
     status = parse_status(answer)
     assert (status.online, status.paper, status.cover_open, status.error) == (
-        online, paper, cover, error,
+        online,
+        paper,
+        cover,
+        error,
     )
     assert failure_reason(status) == reason
     assert status.ready is (reason is None)
@@ -55,10 +59,7 @@ def test_not_reported_status_still_prints():
 def test_latest_status_keeps_the_newest_from_any_thread():
     latest = LatestStatus()
     base = datetime(2025, 1, 1, tzinfo=UTC)
-    statuses = [
-        PrinterStatus(True, "ok", False, None, checked_at=base + timedelta(seconds=n))
-        for n in range(200)
-    ]
+    statuses = [PrinterStatus(True, "ok", False, None, checked_at=base + timedelta(seconds=n)) for n in range(200)]
     threads = [threading.Thread(target=latest.set, args=(s,)) for s in reversed(statuses)]
     for thread in threads:
         thread.start()
