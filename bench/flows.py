@@ -53,11 +53,11 @@ def free_port() -> int:
 
 class Demo:
     def __init__(self, directory: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port, kiosk_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{kiosk_port}"  # the kiosk's own listener: these are its screens
         env = dict(os.environ, KIOSK_DATA_DIR=directory)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "demo", "--port", str(self.port)],
+            [sys.executable, "-m", "kiosk.cli", "demo", "--port", str(self.port), "--kiosk-port", str(kiosk_port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -143,30 +143,33 @@ def main() -> None:
         if url:
             env["KIOSK_DATABASE_URL"] = url
         subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
-        token = subprocess.run(
-            [*KIOSK, "token", "create", "--role", "desk", "--name", "bench"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        ).stdout.strip()
+        token, kiosk_token = (
+            subprocess.run(
+                [*KIOSK, "token", "create", "--role", role, "--name", f"bench {role}"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout.strip()
+            for role in ("desk", "kiosk")
+        )
         port = free_port()
         server = subprocess.Popen(
-            [*KIOSK, "serve", "--port", str(port), "--threads", str(args.threads)],
+            [*KIOSK, "serve", "--port", str(port), "--no-kiosk", "--threads", str(args.threads)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
-            run(args, port, token, server.pid)
+            run(args, port, token, kiosk_token, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=10)
 
 
-def run(args, port: int, token: str, pid: int) -> None:
+def run(args, port: int, token: str, kiosk_token: str, pid: int) -> None:
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -181,7 +184,7 @@ def run(args, port: int, token: str, pid: int) -> None:
     services = ["pickup", "activation", "pin_reset"]
     status_paths = []
     for i in range(args.calls + args.screens):
-        _, ticket = request(port, "POST", "/api/tickets", {"service": services[i % 3]})
+        _, ticket = request(port, "POST", "/api/tickets", {"service": services[i % 3]}, kiosk_token)
         status_paths.append("/t/" + ticket["status_url"].rsplit("/", 1)[1] + "/status")
     for counter in (1, 2, 3):
         request(port, "POST", f"/api/counters/{counter}/open", {}, token)

@@ -68,7 +68,7 @@ def bench_site(directory: Path) -> Path:
 
 def seed_history(database_url: str, days: int, per_day: int) -> None:
     """Past office days of finished tickets and their events, as a year in service leaves."""
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, held_s=None)  # a year of history in one long transaction
     before = dt.date.today() - dt.timedelta(days=1)  # clear of the office's business day, whatever its reset hour
     shuffle = random.Random(1)
     with writing(engine) as conn:
@@ -127,15 +127,18 @@ class Server:
         )
         subprocess.run([*KIOSK, "init-db"], env=self.env, check=True, capture_output=True)
         seed_history(database_url, HISTORY_DAYS, HISTORY_PER_DAY)
-        self.desk_token = subprocess.run(
-            [*KIOSK, "token", "create", "--role", "desk", "--name", "bench"],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        self.desk_token, self.kiosk_token = (
+            subprocess.run(
+                [*KIOSK, "token", "create", "--role", role, "--name", f"bench {role}"],
+                env=self.env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            for role in ("desk", "kiosk")
+        )
         self.process = subprocess.Popen(
-            [*KIOSK, "serve", "--port", str(self.port), "--threads", str(threads)],
+            [*KIOSK, "serve", "--port", str(self.port), "--no-kiosk", "--threads", str(threads)],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -177,7 +180,8 @@ def run(server: Server, seconds: float, issue_rate: float | None, call_rate: flo
     start = threading.Barrier(ISSUERS + CALLERS)
 
     def worker(kind: str, n: int):
-        client = Client(server.port, {} if kind == "issue" else {"Authorization": f"Bearer {server.desk_token}"})
+        token = server.kiosk_token if kind == "issue" else server.desk_token
+        client = Client(server.port, {"Authorization": f"Bearer {token}"})
         rate = issue_rate if kind == "issue" else call_rate
         arrivals = random.Random(n * 2 + (kind == "call"))
         start.wait()

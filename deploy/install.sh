@@ -13,7 +13,8 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv gcc libpcscli
 
 id snelbalie >/dev/null 2>&1 || useradd --system --home /var/lib/snelbalie --shell /usr/sbin/nologin snelbalie
 usermod -aG lp snelbalie  # the printer's udev rule gives Debian's printer group "lp" access
-install -d -o snelbalie -g snelbalie /var/lib/snelbalie
+install -d -m 700 -o snelbalie -g snelbalie /var/lib/snelbalie
+chmod 700 /var/lib/snelbalie  # also when an older install made it 0755
 install -d /etc/snelbalie
 # Readable by the app only: the profile may hold the secret key and the database password,
 # and the kiosk screen's user must not be able to read them.
@@ -26,6 +27,9 @@ python3 -m venv /opt/snelbalie/.venv
 /opt/snelbalie/.venv/bin/kiosk translations compile
 
 install -m 644 deploy/systemd/snelbalie.service /etc/systemd/system/
+if [ "$screen" = no ]; then  # an office server: no kiosk screen, so no kiosk listener
+    sed -i 's/ --kiosk-port 8081 / --no-kiosk /' /etc/systemd/system/snelbalie.service
+fi
 install -m 644 deploy/udev/99-snelbalie-printer.rules /etc/udev/rules.d/
 udevadm control --reload-rules || true
 if [ "$screen" = yes ]; then

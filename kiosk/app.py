@@ -15,10 +15,12 @@ PACKAGE = Path(__file__).parent
 
 # Scripts and styles come from this server only (no inline scripts anywhere), no page may
 # be framed (clickjacking the desk's buttons), forms post only here. Inline style attributes
-# stay allowed: the on-screen ticket preview shares its markup with the printed one.
+# stay allowed: the on-screen ticket preview shares its markup with the printed one. Sound
+# too comes from here only: the board plays its chime and spoken calls from their own
+# addresses, never as blob: URLs.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

@@ -9,8 +9,10 @@ import ipaddress
 
 from flask import abort, g, request, session
 
+from .accounts import sessions
 from .accounts.users import active_user
 from .extensions import csrf, office
+from .server import KIOSK, on_listener
 from .tokens import Principal
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -29,9 +31,14 @@ def is_loopback(address: str | None) -> bool:
 
 
 def from_this_pc() -> bool:
-    """The request comes from the kiosk's own browser: loopback, and not passed on by a
-    proxy on this PC (through one, anyone would look like loopback)."""
-    return is_loopback(request.remote_addr) and not any(h in request.headers for h in FORWARDING_HEADERS)
+    """The request comes from the kiosk's own browser: through the kiosk's listener (bound to
+    loopback, see kiosk.server), from loopback, and not passed on by a proxy on this PC
+    (through one, anyone would look like loopback)."""
+    return (
+        on_listener(request.environ, KIOSK)
+        and is_loopback(request.remote_addr)
+        and not any(h in request.headers for h in FORWARDING_HEADERS)
+    )
 
 
 def current_principal() -> Principal | None:
@@ -60,23 +67,34 @@ def _stamp(moment: dt.datetime) -> float:
 
 def sign_in(user_id: int) -> None:
     """A fresh session for the staff member: nothing carried over from before."""
-    session.clear()
+    sign_out()
     session.permanent = True
-    session.update(user_id=user_id, seen=_stamp(office.clock()))
+    now = office.clock()
+    session.update(user_id=user_id, sid=sessions.open_session(office.engine, user_id, now), seen=_stamp(now))
+
+
+def sign_out() -> None:
+    """Ends the session on the server too: a copy of the cookie no longer signs anyone in."""
+    if isinstance(session.get("sid"), str):
+        sessions.close_session(office.engine, session["sid"], office.clock())
+    session.clear()
 
 
 def session_principal() -> Principal | None:
-    """The signed-in staff member, or None (never signed in, timed out, or disabled)."""
-    user_id = session.get("user_id")
+    """The signed-in staff member, or None (never signed in, signed out, timed out, or disabled)."""
+    user_id, sid = session.get("user_id"), session.get("sid")
     if user_id is None:
+        return None
+    if not isinstance(user_id, int) or not isinstance(sid, str):
+        session.clear()  # a cookie from before sessions were kept on the server
         return None
     now = _stamp(office.clock())
     seen = session.get("seen", 0.0)
     if now - seen > IDLE_TIMEOUT.total_seconds():
-        session.clear()
+        sign_out()
         return None
     user = active_user(office.engine, user_id)
-    if user is None:
+    if user is None or not sessions.is_open(office.engine, sid, user_id):
         session.clear()
         return None
     if request.headers.get("X-Refresh") != "auto" and now - seen >= SEEN_RESOLUTION.total_seconds():

@@ -9,7 +9,7 @@ import click
 from flask.cli import FlaskGroup
 
 from .app import create_app
-from .commands import run_server
+from .commands import listener_options, listeners, run_server
 from .extensions import office
 from .site import SiteProfileError
 
@@ -29,10 +29,8 @@ def main():
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def demo(host: str, port: int, threads: int):
+@listener_options
+def demo(host: str, port: int, kiosk_port: int, no_kiosk: bool, threads: int):
     """Start the demo: demo data and the site profile KIOSK_SITE (default: the demo profile)."""
     from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
     from .storage import migrate
@@ -63,7 +61,7 @@ def demo(host: str, port: int, threads: int):
             "espeak-ng is not installed: the board chimes but does not speak the calls "
             "(as root, ./run demo installs it)"
         )
-    run_server(app, host, port, threads)
+    run_server(app, listeners(site, host, port, kiosk_port, no_kiosk, threads))
 
 
 if __name__ == "__main__":

@@ -29,40 +29,72 @@ def _office():
     return office
 
 
+def listener_options(command):
+    """--host, --port (the office's listener), --kiosk-port or --no-kiosk, --threads."""
+    for option in reversed(
+        [
+            click.option("--host", default="127.0.0.1", show_default=True, help="the office's listener: desks, API"),
+            click.option("--port", default=8080, show_default=True, type=int),
+            click.option(
+                "--kiosk-port",
+                default=8081,
+                show_default=True,
+                type=int,
+                help="the kiosk screen's listener, always on 127.0.0.1",
+            ),
+            click.option("--no-kiosk", is_flag=True, help="no kiosk screen on this machine (an office server)"),
+            click.option(
+                "--threads",
+                default=8,
+                show_default=True,
+                type=int,
+                help="the office listener's worker threads (each open streaming response holds one)",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def listeners(site, host: str, port: int, kiosk_port: int, no_kiosk: bool, threads: int):
+    from .server import Listeners, trusted_hosts
+
+    return Listeners(
+        office_host=host,
+        office_port=port,
+        kiosk_port=None if no_kiosk else kiosk_port,
+        threads=threads,
+        trusted_proxy=site.server.trusted_proxy,
+        hosts=tuple(trusted_hosts(site.public_url, site.server.hosts)),
+    )
+
+
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option(
-    "--threads",
-    default=8,
-    show_default=True,
-    type=int,
-    help="waitress worker threads (each open streaming response holds one)",
-)
+@listener_options
 @with_appcontext
-def serve(host: str, port: int, threads: int):
-    """Serve the app with waitress."""
+def serve(host: str, port: int, kiosk_port: int, no_kiosk: bool, threads: int):
+    """Serve the app with waitress: the office's listener and the kiosk screen's own."""
     from .storage import schema_is_current
 
     if not schema_is_current(_office().engine):
         raise click.ClickException("The database is not up to date: run `kiosk init-db` first.")
     # the app itself, not the context-local proxy: waitress serves it from its own threads
-    run_server(current_app._get_current_object(), host, port, threads)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_server(app, listeners(_office().site, host, port, kiosk_port, no_kiosk, threads))
 
 
-def run_server(app: Flask, host: str, port: int, threads: int) -> None:
-    import waitress
-
-    from . import housekeeping
+def run_server(app: Flask, where) -> None:
+    from . import housekeeping, server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    click.echo(f"Serving {app.config['SITE_PROFILE'].municipality} on http://{host}:{port}")
-    # Every open board, desk and status page keeps a connection; past the limit waitress stops
-    # accepting, kiosks included (default 100). poll() has no 1024-descriptor ceiling.
+    servers = server.make_servers(app, where)
+    click.echo(f"Serving {app.config['SITE_PROFILE'].municipality} on {server.url(servers[server.OFFICE])}")
+    if server.KIOSK in servers:
+        kiosk_url = server.url(servers[server.KIOSK])
+        app.config["KIOSK_URL"] = kiosk_url
+        click.echo(f"The kiosk screen, for this PC's own browser only: {kiosk_url}/kiosk/")
     housekeeping.Timer(app).start()
-    waitress.serve(
-        app, host=host, port=port, threads=threads, ident="snelbalie", connection_limit=1000, asyncore_use_poll=True
-    )
+    server.run(servers)
 
 
 @click.command("init-db")
@@ -181,6 +213,8 @@ def pickups_cli():
 @with_appcontext
 def pickups_import(file):
     """Add or update the register from a CSV file (see README); a bad row rejects the file."""
+    from sqlalchemy.exc import DBAPIError
+
     from .pickups import PickupImportError, import_pickups
 
     office = _office()
@@ -188,6 +222,12 @@ def pickups_import(file):
         count = import_pickups(office.engine, file.read(), office.queue.today(), office.clock())
     except PickupImportError as exc:
         raise click.ClickException(str(exc)) from None
+    except DBAPIError as exc:
+        # the import is one transaction: a failure at any point leaves the register as it was
+        raise click.ClickException(
+            f"The database failed during the import ({type(exc.orig or exc).__name__}); nothing was imported. "
+            "Import the file again once the database is back."
+        ) from None
     click.echo(f"{count} cards in the pickup register imported.")
 
 
@@ -218,7 +258,7 @@ def _post_card(url: str, action: str, card: str | None = None) -> dict:
 
 @card_cli.command("insert")
 @click.argument("card")
-@click.option("--url", default="http://127.0.0.1:8080", show_default=True)
+@click.option("--url", default="http://127.0.0.1:8081", show_default=True)
 def card_insert(card: str, url: str):
     """Insert the fake card CARD (see /kiosk/dev/cards for the list)."""
     _post_card(url, "insert", card)
@@ -226,7 +266,7 @@ def card_insert(card: str, url: str):
 
 
 @card_cli.command("remove")
-@click.option("--url", default="http://127.0.0.1:8080", show_default=True)
+@click.option("--url", default="http://127.0.0.1:8081", show_default=True)
 def card_remove(url: str):
     """Take the card out of the simulated reader."""
     _post_card(url, "remove")

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from .site import DEMO_PROFILE, load_site_profile
+from .storage import private_directory
 
 # setting -> what it is; each may come from the profile's [server] table (lower case) or
 # from the environment as KIOSK_<NAME>.
@@ -39,9 +40,15 @@ def build_config(instance_path: str, overrides: dict | None = None, environ=os.e
     config["DATABASE_URL"] = config["DATABASE_URL"] or f"sqlite:///{data_dir / 'kiosk.sqlite3'}"
     config["SECRET_KEY"] = config["SECRET_KEY"] or _stored_secret(data_dir)
     config["SITE_PROFILE"] = site
+    # A bigger body is refused (413) before any of it is parsed: no screen or API call sends
+    # more than a few KB. In a multipart body a single field beyond MAX_FORM_MEMORY_SIZE is
+    # refused too (Flask's default: 500 KB); the forms bound each of their fields tighter still.
     config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
+    config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # over HTTPS the browser must never send the session cookie over plain HTTP
+    config.setdefault("SESSION_COOKIE_SECURE", site.public_url.startswith("https://"))
     config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
     # Screens load CSS and JS on every tap: let browsers keep them (restart the kiosk screen
     # after an update to pick up new ones at once).
@@ -53,7 +60,7 @@ def _stored_secret(data_dir: Path) -> str:
     """One random key per installation, made on first start and kept."""
     path = data_dir / "secret_key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_hex(32))

@@ -1,5 +1,5 @@
 """The app's state, all of it here: Flask's extensions and the office (site profile, database,
-clock, queue, known tokens, login throttle, board speaker, this PC's devices). Blueprints
+clock, queue, known tokens, throttles, board speaker, this PC's devices). Blueprints
 import it without cycles; nothing else keeps state per app or per process."""
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ from flask_babel import Babel
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine
 
-from .accounts.throttle import LoginThrottle
 from .board.sounds import Speaker
 from .clock import Clock, OfficeClock
 from .queue import QueueEngine, QueueRules
 from .site import SiteProfile
 from .storage import make_engine
+from .throttle import SIGN_IN_FAILURES, TYPED_NUMBERS, Throttle
 from .tokens import KnownTokens
 
 if TYPE_CHECKING:  # imported at first use: desks and boards never load the device drivers
     from hardware.card.reader_service import ReaderService
     from hardware.printer import TicketPrinter
+
+CARD_WAITERS = 2  # screens waiting for the card at once: the kiosk's own page and one left behind
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -44,7 +46,9 @@ class Office:
             "clock": clock,
             "queue": queue,
             "tokens": KnownTokens(engine),
-            "login_throttle": LoginThrottle(),
+            "login_throttle": Throttle(SIGN_IN_FAILURES),
+            "keypad_throttle": Throttle(TYPED_NUMBERS),
+            "card_waits": threading.BoundedSemaphore(CARD_WAITERS),
             "speaker": Speaker(Path(app.config["DATA_DIR"]) / "speech"),
             "devices": Devices(site, app.config["DATA_DIR"], queue),
         }
@@ -75,8 +79,19 @@ class Office:
         return self._state()["tokens"]
 
     @property
-    def login_throttle(self) -> LoginThrottle:
+    def login_throttle(self) -> Throttle:
+        """Failed sign-ins per client address."""
         return self._state()["login_throttle"]
+
+    @property
+    def keypad_throttle(self) -> Throttle:
+        """National numbers typed at this kiosk."""
+        return self._state()["keypad_throttle"]
+
+    @property
+    def card_waits(self) -> threading.BoundedSemaphore:
+        """Room for screens waiting for a change of the card reader (kiosk.citizen.views)."""
+        return self._state()["card_waits"]
 
     @property
     def speaker(self) -> Speaker:

@@ -9,7 +9,8 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from . import code_requests, pickups
+from . import code_requests, pickups, storage
+from .accounts import sessions
 from .clock import OfficeClock
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ def close_day(office) -> Report:
         code_requests_purged=code_requests.purge_personal_data(office.engine, before),
         pickups_purged=pickups.purge_collected(office.engine, before),
     )
+    sessions.purge(office.engine, before)
+    storage.checkpoint(office.engine)
     log.info("housekeeping: %s", report)  # counts only
     return report
 

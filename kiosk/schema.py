@@ -51,6 +51,17 @@ tickets = Table(
     Index("ix_tickets_counter", "counter", "status"),
 )
 
+# The key a client sent with an issue (`Idempotency-Key`, or the kiosk's screen): a client
+# that retries after its answer was lost gets the ticket it already has, not a second one.
+# Kept for the ticket's day only.
+issue_keys = Table(
+    "issue_keys",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False),
+)
+
 # Every state change, for statistics, wait estimates and the live screens' version.
 ticket_events = Table(
     "ticket_events",
@@ -91,8 +102,7 @@ api_tokens = Table(
     Column("revoked_at", DateTime),
 )
 
-# Staff who sign in with a password: clerks, supervisors, facility. Lockout lives here, not
-# in a process, so every app instance of an office sees it.
+# Staff who sign in with a password: clerks, supervisors, facility.
 users = Table(
     "users",
     metadata,
@@ -100,10 +110,32 @@ users = Table(
     Column("username", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("password_hash", String(255), nullable=False),
-    Column("failed_logins", Integer, nullable=False, default=0),
-    Column("locked_until", DateTime),
     Column("created_at", DateTime, nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+)
+
+# Failed sign-ins per account and client address, and until when that address must wait
+# before trying that account again. Here, not in a process, so every app instance of an
+# office sees them. The address is forgotten a day after its last failure.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("delayed_until", DateTime),
+    Column("last_failed_at", DateTime, nullable=False, index=True),
+)
+
+# Signed-in sessions of staff, so that signing out ends one on the server too: the cookie
+# alone would keep working until it timed out. Only the id's SHA-256 is stored.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("started_at", DateTime, nullable=False, index=True),
+    Column("ended_at", DateTime),
 )
 
 # Every "show in full" of a citizen's name and national number at a desk: who and when.

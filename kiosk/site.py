@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import ipaddress
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +40,7 @@ SOURCE_LANGUAGE = "en"  # the msgids are English: it needs no catalog
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _SERVICE_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _LETTER = re.compile(r"[A-Z]")
 _SPAN = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
@@ -148,6 +150,18 @@ def _dates(value: Any) -> Any:
     return dates
 
 
+def _ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _host_name(text: str) -> bool:
+    return _ip_address(text.strip("[]")) or all(_HOST_LABEL.fullmatch(label) for label in text.split("."))
+
+
 _Spans = Annotated[list[tuple[dt.time, dt.time]], BeforeValidator(_spans)]
 _NonEmptyText = Annotated[str, _check(str.strip, "must not be empty")]
 
@@ -242,11 +256,15 @@ class KioskSettings(_Table):
 
 
 class ServerSettings(_Table):
-    """[server]: settings that KIOSK_* environment variables override (see kiosk.config)."""
+    """[server]: the first three also from KIOSK_* environment variables (see kiosk.config)."""
 
     database_url: str | None = None
     secret_key: str | None = None
     data_dir: str | None = None
+    # the reverse proxy in front of the office's listener, if any: its X-Forwarded-* are believed
+    trusted_proxy: Annotated[str, _check(_ip_address, "must be an IP address")] | None = None
+    # names and addresses desks and boards use besides public_url's host (loopback always works)
+    hosts: list[Annotated[str, _check(_host_name, "must be a host name or IP address")]] = []
 
 
 @dataclass(frozen=True)

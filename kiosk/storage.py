@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -18,15 +20,47 @@ from sqlalchemy.exc import DisconnectionError
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_MS = 5000
 PING_IDLE_S = 1.0
+HELD_S = 4.0  # a PostgreSQL connection held longer than this is cut (Watchdog)
+# A server or network that hangs, rather than goes away, otherwise holds a request for as
+# long as it hangs: libpq gives up connecting, the server ends statements and waits for
+# locks, TCP gives up on data the other side never acknowledges.
+POSTGRES_TIMEOUTS = {
+    "connect_timeout": 2,
+    "options": "-c statement_timeout=5000 -c lock_timeout=3000 -c idle_in_transaction_session_timeout=15000",
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 5000,
+}
 
 
-def make_engine(url: str) -> Engine:
+def private_directory(path: Path) -> None:
+    """A directory that holds personal data: made if missing, readable by this user only,
+    whatever the umask of whoever runs the command."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.geteuid():
+        path.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """A file with personal data, 0600 in a private directory. SQLite gives its -wal and -shm
+    files the mode of the database file."""
+    private_directory(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_uid == os.geteuid():
+            path.chmod(0o600)
+
+
+def make_engine(url: str, held_s: float | None = HELD_S) -> Engine:
     parsed = make_url(url)
     # Statement parameters may hold personal data: keep them out of error messages and logs.
     options: dict = {"hide_parameters": True, "future": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(parsed.database))
         options["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False}
         options.update(pool_size=10, max_overflow=30)
         engine = create_engine(url, **options)
@@ -40,11 +74,64 @@ def make_engine(url: str) -> Engine:
         return engine
     options.update(pool_size=10, max_overflow=20, pool_timeout=5)
     if parsed.get_backend_name() == "postgresql":
-        options["connect_args"] = {"connect_timeout": 3}
+        # after any options the URL sets itself (e.g. a search_path): the URL's would be replaced
+        connect_args = dict(POSTGRES_TIMEOUTS)
+        connect_args["options"] = f"{parsed.query.get('options', '')} {POSTGRES_TIMEOUTS['options']}".strip()
+        options["connect_args"] = connect_args
     engine = create_engine(url, **options)
+    if held_s is not None and parsed.get_backend_name() == "postgresql":
+        Watchdog(held_s).watch(engine)  # first: armed before the ping below can hang
     _ping_when_idle(engine)
     engine.update_execution_options(readonly_engine=engine.execution_options(isolation_level="AUTOCOMMIT"))
     return engine
+
+
+class Watchdog:
+    """Cuts a connection held from the pool longer than `held_s`. When the server or a proxy
+    hangs with the connection open, the server's own time-outs never start and TCP sees its
+    data acknowledged: nothing else ends the wait. Cut, the call fails at once, the pool drops
+    the connection and the request answers 503 (the kiosk goes out of service) until the
+    database answers again. One thread per engine, waking only for the nearest deadline."""
+
+    def __init__(self, held_s: float):
+        self.held_s = held_s
+        self._held: dict[int, tuple[float, int]] = {}  # pool record -> (deadline, socket)
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="database watchdog", daemon=True)
+
+    def watch(self, engine: Engine) -> None:
+        event.listen(engine, "checkout", self._checkout, insert=True)
+        event.listen(engine, "checkin", self._checkin)
+        self._thread.start()
+
+    def _checkout(self, dbapi_connection, record, _proxy) -> None:
+        with self._changed:
+            self._held[id(record)] = (time.monotonic() + self.held_s, dbapi_connection.fileno())
+            self._changed.notify()
+
+    def _checkin(self, _dbapi_connection, record) -> None:
+        with self._changed:
+            self._held.pop(id(record), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                for key, (deadline, fileno) in list(self._held.items()):
+                    if deadline <= now:
+                        del self._held[key]
+                        _cut(fileno)  # still checked out, so the descriptor is still this connection's
+                nearest = min((deadline for deadline, _ in self._held.values()), default=now + 60)
+                self._changed.wait(max(0.01, nearest - now))
+
+
+def _cut(fileno: int) -> None:
+    """Shut the connection's socket down: the call waiting on it returns with an error."""
+    try:
+        with socket.socket(fileno=os.dup(fileno)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: nothing waits on it
 
 
 def _ping_when_idle(engine: Engine) -> None:
@@ -88,6 +175,8 @@ def _sqlite_transactions(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # purged personal data is overwritten in the file, not only marked free
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -96,10 +185,15 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+def write_lock(engine: Engine) -> AbstractContextManager:
+    """This process's lock for SQLite's one writer (make_engine); none for PostgreSQL."""
+    return engine.get_execution_options().get("write_lock") or nullcontext()
+
+
 @contextmanager
 def writing(engine: Engine):
     """A write transaction: `with writing(engine) as conn:`."""
-    with engine.get_execution_options().get("write_lock") or nullcontext(), engine.begin() as conn:
+    with write_lock(engine), engine.begin() as conn:
         yield conn
 
 
@@ -116,6 +210,16 @@ def for_reading(engine: Engine) -> Engine:
 def reading(engine: Engine):
     """A read-only connection: `with reading(engine) as conn:`."""
     return for_reading(engine).connect()
+
+
+def checkpoint(engine: Engine) -> None:
+    """After a purge: SQLite's write-ahead log still holds the pages as they were before it
+    until they are copied back into the database; copy them now and empty the log."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        # on the driver's connection: outside a transaction, which a checkpoint must be
+        conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -114,17 +114,26 @@ class Ticketing:
             return claim.wait(self.wait_s)
         outcome: Outcome = None
         try:
-            outcome = issue_and_print(office, visit, language, checkin, contact, remember)
+            outcome = issue_and_print(office, screen_id, visit, language, checkin, contact, remember)
         finally:
             self._screens.settle(screen_id, claim, outcome)
         return outcome
 
 
 def issue_and_print(
-    office: Office, visit: str, language: str, checkin: CheckIn, contact: str, remember: Callable[[Issued], None]
+    office: Office,
+    screen_id: str,
+    visit: str,
+    language: str,
+    checkin: CheckIn,
+    contact: str,
+    remember: Callable[[Issued], None],
 ) -> Issued | Refused:
     try:
-        ticket, place = office.queue.issue(visit, language=language, checkin=checkin.to_json())
+        # the screen is the key: posted again after a failure that came after the ticket was
+        # stored (the database went away before it answered), it gets that ticket
+        key = f"screen:{screen_id}"[:64]
+        ticket, place = office.queue.issue(visit, language=language, checkin=checkin.to_json(), key=key)
     except QueueError as exc:
         log.warning("no ticket: %s", exc.code)
         return Refused(exc.code)

@@ -27,45 +27,72 @@ if (languages.length > 1) {
 }
 
 // --- sound: a chime, then the call in each chosen language, one call after another ----------
-// Each call's sounds are fetched at once (spoken calls are made on the server on first use)
-// and played in order; a call waiting behind two others keeps only its chime.
-const pending = [];  // per call, the sounds (promises of blobs) to play in order
+// Played from the server's own addresses: the page's Content-Security-Policy lets media come
+// from 'self' only (no blob: URLs). Spoken calls are made on the server on first use, so each
+// is asked for ahead, while the chime plays; one request at a time per board, so a board never
+// holds more than one server thread, and a busy answer (503) is asked again after its
+// Retry-After. A call waiting behind two others keeps only its chime.
+const SPEECH_PATIENCE_MS = 10000;  // a spoken call not made by then is left out, the chime stays
+const pending = [];  // per call, the sounds to play in order: {url, ready: promise of true/false}
 let playing = false;
+let asking = Promise.resolve();  // the last spoken call asked for: the next one waits for it
 
-function fetchSound(url) {
-  // Timed out like every request: a sound that never arrives must not hold up the next calls.
-  return fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-    .then((response) => (response.ok ? response.blob() : null)).catch(() => null);
+const pause = (ms) => new Promise((done) => setTimeout(done, ms));
+
+async function made(url) {
+  // Whether the server has the sound: no (404) without espeak-ng, or when it stays busy.
+  const giveUp = Date.now() + SPEECH_PATIENCE_MS;
+  for (;;) {
+    let response;
+    try {
+      // Timed out like every request: a sound that never arrives must not hold up the next calls.
+      response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await response.arrayBuffer();  // read to the end: the browser's cache then has it to play
+    } catch {
+      return false;
+    }
+    if (response.status !== 503) return response.ok;
+    const wait = 1000 * (Number(response.headers.get("Retry-After")) || 1);
+    if (Date.now() + wait > giveUp) return false;
+    await pause(wait);
+  }
 }
 
-async function play(blob) {
-  if (!blob) return;  // no voice on the server: the chime alone does
-  const source = URL.createObjectURL(blob);
-  const audio = new Audio(source);
+function askAhead(url) {
+  const ready = asking.then(() => made(url));
+  asking = ready;
+  return { url, ready };
+}
+
+async function play(url) {
+  const audio = new Audio(url);
   await new Promise((done) => {
     const stuck = setTimeout(done, 15000);  // a sound that never ends must not silence the next
     const finish = () => { clearTimeout(stuck); done(); };
     audio.onended = audio.onerror = finish;
     audio.play().catch(finish);  // autoplay refused: the board goes on without sound
   });
-  audio.removeAttribute("src");
+  audio.removeAttribute("src");  // stops one cut short, and lets it go
   audio.load();
-  URL.revokeObjectURL(source);
 }
 
 async function playPending() {
   if (playing) return;
   playing = true;
   while (pending.length) {
-    for (const sound of pending.shift()) await play(await sound);
+    for (const sound of pending.shift()) {
+      if (await sound.ready) await play(sound.url);  // no voice on the server: the chime alone does
+    }
   }
   playing = false;
 }
 
 function announce(call) {
   if (pending.length >= 2) pending[0] = pending[0].slice(0, 1);
-  pending.push([settings.chimeUrl, ...settings.speak.map(
-    (lang) => `${settings.speechBase}${lang}/${call.number}-${call.counter}.wav`)].map(fetchSound));
+  pending.push([
+    { url: settings.chimeUrl, ready: Promise.resolve(true) },
+    ...settings.speak.map((lang) => askAhead(`${settings.speechBase}${lang}/${call.number}-${call.counter}.wav`)),
+  ]);
   playPending();
 }
 

@@ -193,13 +193,24 @@ async function act(ticketId, action, body) {
   await refresh();
 }
 
+// The ticket this desk called last and when: Call next again within a moment is the same
+// press (a double click, N twice), not "finish them and call the next one".
+let lastCall = null;
+
 const actions = {
   "call-next": async () => {
+    const current = state?.current?.id ?? null;
+    if (current !== null && lastCall?.id === current && performance.now() - lastCall.at < settings.samePressMs) {
+      return;
+    }
     // Names the ticket this screen shows: if the counter moved on meanwhile (another tab, a
     // second desk), the server refuses instead of finishing a citizen who was just called.
-    const result = await send(`${settings.counterApi}/call-next`, { current: state?.current?.id ?? null });
+    const result = await send(`${settings.counterApi}/call-next`, { current });
     if (result?.status === 204) say(texts.nobodyWaiting);
-    else if (result) say(fill(texts.called, { number: result.data.number }));
+    else if (result) {
+      lastCall = { id: result.data.id, at: performance.now() };
+      say(fill(texts.called, { number: result.data.number }));
+    }
     await refresh();
   },
   recall: () => act(state.current.id, "recall"),
@@ -224,7 +235,14 @@ async function run(action) {
   const button = $(`[data-action="${action}"]`);
   if (busy || !button || button.disabled || button.closest("[hidden]")) return;
   busy = true;  // one action at a time: a double press must not call two tickets
-  try { await actions[action](); } finally { busy = false; }
+  button.disabled = true;  // and the button shows it while its request is out
+  try {
+    await actions[action]();
+  } finally {
+    busy = false;
+    if (action === "call-next") button.disabled = false;
+    else if (state) renderCurrent();  // the ticket's buttons as its state allows
+  }
 }
 
 for (const button of document.querySelectorAll("[data-action]")) {

@@ -11,9 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from kiosk.queue import QueueEngine, QueueRules
+from kiosk.server import KIOSK, LISTENER
 from kiosk.site import DEMO_PROFILE, load_site_profile
 from kiosk.storage import make_engine, migrate
 
@@ -27,6 +30,19 @@ if "FAKETIME" in os.environ:
         _NEVER.wait(seconds)
 
     time.sleep = _sleep
+
+
+class KioskPcClient(FlaskClient):
+    """The test client as the kiosk PC's own browser: through the kiosk's listener (as
+    kiosk.server marks it), from loopback. A test of another machine sets REMOTE_ADDR, or
+    goes through the real listeners (tests/test_trust_boundary.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base[LISTENER] = KIOSK
+
+
+Flask.test_client_class = KioskPcClient  # every app a test makes
 
 POSTGRES_URL = os.environ.get("KIOSK_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -8,6 +8,7 @@ import pytest
 import waitress
 from waitress import wasyncore
 
+from kiosk.server import KIOSK, Side
 from tests.system import require_debian_packages
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,11 +26,12 @@ CHROMIUM_ARGS = [
 
 class LiveServer:
     """waitress serving `app` from a thread of this process, so tests can reach the app's
-    objects (reader, clock) while a browser talks to it over real sockets."""
+    objects (reader, clock) while a browser talks to it over real sockets. By default as the
+    kiosk's own listener (kiosk.server), which serves every screen to the kiosk PC."""
 
-    def __init__(self, app, threads: int = 8):
+    def __init__(self, app, threads: int = 8, side: str = KIOSK):
         self.app = app
-        self._server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self._server = waitress.create_server(Side(app, side), host="127.0.0.1", port=0, threads=threads)
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)

@@ -1,5 +1,6 @@
-"""A loopback TCP proxy that can be cut and restored: the database 'goes away' for the app
-while the real server keeps running for everyone else."""
+"""A loopback TCP proxy that can be cut and restored, or frozen and thawed: the database
+'goes away' (or hangs, its connections open but silent) for the app while the real server
+keeps running for everyone else."""
 
 import selectors
 import socket
@@ -14,6 +15,8 @@ class TcpProxy:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._cut = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._stop = False
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ)
@@ -29,12 +32,21 @@ class TcpProxy:
                     self._close(sock)
             self._pairs.clear()
 
+    def freeze(self):
+        """Stop passing data on, closing nothing: to the app the database hangs. The
+        kernel still accepts connections and acknowledges what the app sends."""
+        self._flowing.clear()
+
+    def thaw(self):
+        self._flowing.set()
+
     def restore(self):
         with self._lock:
             self._cut = False
 
     def close(self):
         self._stop = True
+        self._flowing.set()
         self.cut()
         self._thread.join(timeout=5)
         self._selector.close()
@@ -49,6 +61,8 @@ class TcpProxy:
 
     def _run(self):
         while not self._stop:
+            if not self._flowing.wait(0.05):
+                continue
             for key, _ in self._selector.select(timeout=0.05):
                 with self._lock:
                     if key.fileobj is self._listener:

@@ -44,6 +44,20 @@ def test_issuing_from_elsewhere_needs_a_kiosk_token(client, tokens):
     assert_error(issue(client, headers={"Authorization": "Basic abc"}), 401)
 
 
+def test_an_issue_retried_with_its_key_gets_the_same_ticket(client, clock):
+    first = issue(client, headers={"Idempotency-Key": "kiosk-7/visit-123"})
+    assert first.status_code == 201
+    again = issue(client, headers={"Idempotency-Key": "kiosk-7/visit-123"})
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    other = issue(client, headers={"Idempotency-Key": "kiosk-7/visit-124"})
+    assert other.status_code == 201 and other.get_json()["number"] == "A002"
+    assert issue(client).get_json()["number"] == "A003"  # without a key, every post is a ticket
+    for bad in ("", "with space", "x" * 61, "é"):
+        assert_error(issue(client, headers={"Idempotency-Key": bad.encode().decode("latin-1")}), 400)
+    clock.advance(days=1)  # a key is the day's: tomorrow the same key is a new visit
+    assert issue(client, headers={"Idempotency-Key": "kiosk-7/visit-123"}).status_code == 201
+
+
 @pytest.mark.parametrize("header", ["Forwarded", "X-Forwarded-For", "X-Real-IP"])
 def test_a_request_passed_on_by_a_proxy_is_not_the_kiosk_itself(client, tokens, header):
     # Through a reverse proxy on this PC every visitor arrives from loopback.
@@ -236,22 +250,67 @@ def test_openapi_describes_every_api_route(app, client):
             assert (path, method.lower()) in described, path
 
 
-def test_a_second_call_next_for_the_same_ticket_does_not_finish_the_next_citizen(client, tokens):
+def test_a_second_call_next_for_the_same_ticket_does_not_finish_the_next_citizen(client, tokens, clock):
     # Two desks (or a double tap) on counter 1, both showing A001.
     first, second = (issue(client).get_json() for _ in range(2))
     desk = bearer(tokens["desk"])
     called = client.post("/api/counters/1/call-next", json={"current": None}, headers=desk)
     assert called.get_json()["id"] == first["id"]
+    clock.advance(minutes=4)  # A001 is served
     called = client.post("/api/counters/1/call-next", json={"current": first["id"]}, headers=desk)
     assert called.get_json()["id"] == second["id"]
+    clock.advance(minutes=1)
     again = client.post("/api/counters/1/call-next", json={"current": first["id"]}, headers=desk)
-    assert_error(again, 409)
-    assert "another ticket" in again.get_json()["message"]
+    assert again.status_code == 409
+    body = again.get_json()
+    assert body["error"] == "counter_has_ticket" and "another ticket" in body["message"]
+    assert body["current"]["id"] == second["id"]  # what the counter holds, for the desk to show
     with client.application.app_context():
         queue = client.application.extensions["office"]["queue"]
         assert queue.ticket(second["id"]).status == "called"  # not finished before they arrived
     assert_error(client.post("/api/counters/1/call-next", json={"current": "A001"}, headers=desk), 400)
     assert_error(client.post("/api/counters/1/call-next", json={"current": True}, headers=desk), 400)
+
+
+def test_a_double_press_or_a_retry_of_call_next_finishes_nobody(client, tokens, clock):
+    first, second = (issue(client).get_json() for _ in range(2))
+    desk = bearer(tokens["desk"])
+
+    def call_next(current):
+        return client.post("/api/counters/1/call-next", json={"current": current}, headers=desk)
+
+    def status(ticket):
+        with client.application.app_context():
+            return client.application.extensions["office"]["queue"].ticket(ticket["id"]).status
+
+    assert call_next(None).get_json()["id"] == first["id"]
+    # The retry of that call (its answer was lost): the desk still shows nobody.
+    retry = call_next(None)
+    assert retry.status_code == 409 and retry.get_json()["current"]["id"] == first["id"]
+    # The second press, the desk already showing A001: within the moment, the same press.
+    clock.advance(seconds=2)
+    double = call_next(first["id"])
+    assert double.status_code == 409
+    body = double.get_json()
+    assert body["error"] == "counter_has_ticket" and body["message"] == (
+        "A001 was called only a moment ago: nothing was finished or called."
+    )
+    assert (body["current"]["number"], body["current"]["status"]) == ("A001", "called")
+    assert body["current"]["checkin"] is not None  # as a call's answer has it, masked
+    assert (status(first), status(second)) == ("called", "waiting")
+    # A moment later the same request is the clerk's: A001 is finished, A002 called.
+    clock.advance(seconds=1)
+    assert call_next(first["id"]).get_json()["id"] == second["id"]
+    assert (status(first), status(second)) == ("done", "called")
+
+
+def test_call_next_without_current_finishes_whatever_is_at_the_counter(client, tokens):
+    # Callers that do not track the counter (scripts, older desks) keep the old rule.
+    first, second = (issue(client).get_json() for _ in range(2))
+    desk = bearer(tokens["desk"])
+    assert client.post("/api/counters/1/call-next", headers=desk).get_json()["id"] == first["id"]
+    assert client.post("/api/counters/1/call-next", headers=desk).get_json()["id"] == second["id"]
+    assert client.post("/api/counters/1/call-next", headers=desk, json={}).status_code == 204
 
 
 def test_a_revoked_token_stops_working_within_seconds(client, runner, tokens, monkeypatch):

@@ -2,6 +2,7 @@
 recovers by itself when it returns."""
 
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import text
@@ -10,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kiosk import storage
 from tests.netproxy import TcpProxy
+from tests.system import wait_until
 
 
 def assert_unavailable(response):
@@ -97,4 +99,41 @@ def test_sqlite_locked_by_another_program_then_released(monkeypatch, database_ur
     other.close()
 
     assert client.post("/api/tickets", json={"service": "pickup"}).get_json()["number"] == "A002"
+    app.extensions["office"]["engine"].dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_database_that_hangs_gives_answers_within_seconds_and_comes_back(postgres_through_proxy, app_config):
+    from kiosk import create_app
+    from kiosk.extensions import office
+
+    proxy, url = postgres_through_proxy
+    app = create_app({**app_config, "DATABASE_URL": url})
+    with app.app_context():
+        storage.migrate(office.engine)
+    client = app.test_client()
+    assert client.post("/api/tickets", json={"service": "pickup"}).status_code == 201
+
+    proxy.freeze()  # the connections stay open; nothing comes back on them
+    limit = storage.HELD_S + storage.POSTGRES_TIMEOUTS["connect_timeout"] + 2
+    for ask in (
+        lambda: client.post("/api/tickets", json={"service": "pickup"}),
+        lambda: client.get("/api/queue"),
+        lambda: client.get("/kiosk/"),
+    ):
+        started = time.monotonic()
+        response = ask()
+        assert time.monotonic() - started < limit
+        assert response.status_code == 503
+    assert "out of service" in client.get("/kiosk/").get_data(as_text=True).lower()
+
+    proxy.thaw()  # no restart: the next requests find the database again
+    issued = wait_until(
+        lambda: (r := client.post("/api/tickets", json={"service": "pickup"})).status_code == 201 and r,
+        timeout=30,
+        what="a ticket after the thaw",
+    )
+    assert issued.get_json()["number"] == "A002"  # nothing lost, nothing twice
+    assert client.get("/kiosk/").status_code == 200
     app.extensions["office"]["engine"].dispose()

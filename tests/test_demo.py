@@ -101,12 +101,12 @@ def test_kiosk_demo_uses_kiosk_site_and_says_so(tmp_path):
         *CLOSED_ALL_WEEK,
         ('[printer]\nkind = "simulated"', '[printer]\nkind = "simulated"\nmode = "cover_open"'),
     )
-    port, log = free_port(), tmp_path / "demo.log"
+    port, kiosk_port, log = free_port(), free_port(), tmp_path / "demo.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
     env.update(KIOSK_SITE=str(site), KIOSK_DATA_DIR=str(tmp_path / "data"))
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "demo", "--port", str(port)],
+            [sys.executable, "-m", "kiosk.cli", "demo", "--port", str(port), "--kiosk-port", str(kiosk_port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -137,7 +137,9 @@ def test_kiosk_demo_uses_kiosk_site_and_says_so(tmp_path):
     assert "Demo pickup register: 3 new cards" in text
     assert "Demo data left out: waiting tickets: the office is closed now" in text
     assert "Demo sign-ins at /login: clerk, supervisor, facility" in text
-    assert 'href="/kiosk/dev/cards"' in home and 'href="/login"' in home
+    assert f"The kiosk screen, for this PC's own browser only: http://127.0.0.1:{kiosk_port}/kiosk/" in text
+    # the landing page is the office's; the kiosk's screens are on the kiosk's own listener
+    assert f'href="http://127.0.0.1:{kiosk_port}/kiosk/dev/cards"' in home and 'href="/login"' in home
 
 
 def links(html: str) -> dict[str, str]:
@@ -165,7 +167,7 @@ def test_the_landing_page_says_why_the_simulated_reader_is_not_linked(client):
     html = client.get("/", environ_base={"REMOTE_ADDR": "192.0.2.7"}).get_data(as_text=True)
     assert "Simulated card reader" not in links(html) and "Sign in" in links(html)
     assert "<span>Simulated card reader</span>" in html
-    assert "(only in the browser of the PC it runs on)" in html
+    assert "(only in the browser of the kiosk PC, on the kiosk&#39;s own port)" in html
 
 
 def test_the_landing_page_with_a_real_reader(tmp_path):

@@ -1,7 +1,10 @@
 """Daily housekeeping: run by the server's timer, also on days without visitors."""
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from kiosk import housekeeping
@@ -53,3 +56,26 @@ def test_a_failed_day_is_logged_and_tried_again(app, client, clock, monkeypatch,
         assert office.queue.waiting() == []
         with office.engine.connect() as conn:
             assert conn.execute(select(tickets.c.checkin)).scalar_one() is None
+
+
+@sqlite_only
+def test_purged_personal_data_is_gone_from_the_files_too(app, client, clock, database_url):
+    # the database file and its write-ahead log, as anyone who copies them would read them
+    path = Path(make_url(database_url).database)
+    for n in range(20):
+        ticket = client.post("/api/tickets", json={"service": "new_codes", "checkin": {"name": f"Zuzanna{n:02}"}})
+        with app.app_context():
+            record(office.engine, ticket.get_json()["id"], f"850730033{n:02}", f"zuzanna{n:02}@example.org", clock())
+
+    def files() -> bytes:
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+
+    assert b"Zuzanna07" in files() and b"85073003307" in files()  # the check can see them
+    clock.advance(days=31)
+    with app.app_context():
+        report = housekeeping.close_day(office)
+    assert report.tickets_purged == 20 and report.code_requests_purged == 20
+    left = files()
+    for n in range(20):
+        assert f"Zuzanna{n:02}".encode() not in left and f"850730033{n:02}".encode() not in left
+        assert f"zuzanna{n:02}@example.org".encode() not in left

@@ -2,12 +2,14 @@
 
 import dataclasses
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
 from kiosk.queue import (
+    CounterHasTicket,
     InvalidTransition,
     OfficeClosed,
     QueueEngine,
@@ -127,6 +129,54 @@ def test_calling_next_finishes_the_ticket_still_at_the_counter(queue):
     assert queue.ticket(a.id).status == "done"
     assert events(queue, a.id) == ["issued", "called", "finished"]
     assert queue.ticket(b.id).status == "called"
+
+
+def test_call_next_finishes_only_the_ticket_named_and_not_one_called_a_moment_ago(queue, clock):
+    a, b, c = issue(queue), issue(queue), issue(queue)
+    assert queue.call_next(1, current=None).id == a.id
+    with pytest.raises(CounterHasTicket) as refused:  # a double press
+        queue.call_next(1, current=a.id)
+    assert refused.value.ticket.id == a.id and "a moment ago" in str(refused.value)
+    clock.advance(seconds=3)
+    with pytest.raises(CounterHasTicket) as refused:  # a desk that did not see A001's call
+        queue.call_next(1, current=None)
+    assert refused.value.ticket.id == a.id and "another ticket than you think (A001)" in str(refused.value)
+    assert [queue.ticket(t.id).status for t in (a, b, c)] == ["called", "waiting", "waiting"]
+    assert events(queue, a.id) == ["issued", "called"]  # the refusals left no trace
+    assert queue.call_next(1, current=a.id).id == b.id
+    assert events(queue, a.id) == ["issued", "called", "finished"]
+    queue.finish(b.id)
+    with pytest.raises(CounterHasTicket) as refused:  # it was finished elsewhere meanwhile
+        queue.call_next(1, current=b.id)
+    assert refused.value.ticket is None and "has nobody now" in str(refused.value)
+    assert queue.ticket(c.id).status == "waiting"
+
+
+def test_two_calls_naming_the_same_ticket_at_once_finish_it_once(queue, clock):
+    # Two desk tabs on counter 1, both showing A001, pressed together.
+    a, b, c = issue(queue), issue(queue), issue(queue)
+    queue.call_next(1)
+    clock.advance(minutes=4)
+    start = threading.Barrier(2)
+    outcomes: list = []
+
+    def press():
+        start.wait(timeout=10)
+        try:
+            outcomes.append(queue.call_next(1, current=a.id).id)
+        except CounterHasTicket as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert sorted(outcomes, key=lambda o: isinstance(o, CounterHasTicket))[0] == b.id
+    (refused,) = [o for o in outcomes if isinstance(o, CounterHasTicket)]
+    assert refused.ticket.id == b.id  # the one the other press called
+    assert [queue.ticket(t.id).status for t in (a, b, c)] == ["done", "called", "waiting"]
 
 
 # --- ticket actions ------------------------------------------------------------------------
@@ -328,3 +378,25 @@ def test_the_first_ticket_of_a_day_is_issued_even_if_closing_yesterday_fails(que
     ticket, place = queue.issue("pickup", language="nl")  # A001: the day's first
     assert ticket.number == "A001" and place.position == 1
     assert "could not close past days (OperationalError)" in caplog.text
+
+
+def test_one_key_issued_at_once_from_many_threads_is_one_ticket(queue):
+    got, errors = [], []
+    start = threading.Barrier(8)
+
+    def retry():
+        try:
+            start.wait(timeout=10)
+            got.append(queue.issue("pickup", language="nl", key="api:retry-storm")[0].id)
+        except Exception as exc:  # noqa: BLE001  (collected, then asserted empty)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=retry) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors and len(got) == 8 and len(set(got)) == 1
+    with queue.engine.connect() as conn:
+        assert len(conn.execute(select(tickets.c.id)).all()) == 1
+    assert queue.issue("pickup", language="nl")[0].number == "A002"  # no number was used up

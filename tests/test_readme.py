@@ -9,9 +9,10 @@ The commands run from a fresh shell: without the virtual environment on PATH, wi
 KIOSK_* settings but a temporary KIOSK_DATA_DIR, so nothing touches instance/. Commands of
 the checkout (`./run ...`, `sed ... kiosk/profiles/...`) run in the checkout; the `.venv/bin/kiosk`
 commands run in a scratch folder with `.venv` and `kiosk/` linked in, so the files they read
-or write (`cards.csv`) stay out of the working tree. The README's commands use port 8080;
-when something else listens there, the same command is run with another port (`--port`,
-or `--url` for `kiosk card`), and only that is changed.
+or write (`cards.csv`) stay out of the working tree. The README's commands use ports 8080
+(the office's listener) and 8081 (the kiosk's); when something else listens there, the same
+command is run on other ports (`--port` and `--kiosk-port`, or `--url` for `kiosk card`), and
+only that is changed.
 """
 
 from __future__ import annotations
@@ -293,22 +294,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def choose_port() -> int:
-    return 8080 if port_is_free(8080) else free_port()
+@dataclass(frozen=True)
+class Ports:
+    office: int = 8080
+    kiosk: int = 8081
+
+    @property
+    def as_written(self) -> bool:
+        return self == Ports()
+
+    @property
+    def office_url(self) -> str:
+        return f"http://127.0.0.1:{self.office}"
+
+    @property
+    def kiosk_url(self) -> str:
+        return f"http://127.0.0.1:{self.kiosk}"
 
 
-def on_port(command: Command, port: int) -> str:
-    """The command as written, or, when 8080 is taken here, the same on `port`."""
-    if port == 8080:
+def choose_ports() -> Ports:
+    return Ports() if port_is_free(8080) and port_is_free(8081) else Ports(free_port(), free_port())
+
+
+def on_port(command: Command, ports: Ports) -> str:
+    """The command as written, or, when 8080 or 8081 is taken here, the same on `ports`."""
+    if ports.as_written:
         return command.text
     code = command.text.split(" #", 1)[0].rstrip()
     if command.words.endswith("./run demo"):
-        return f"{code} --port {port}"
+        return f"{code} --port {ports.office} --kiosk-port {ports.kiosk}"
     if command.words.startswith(".venv/bin/kiosk card "):
-        return f"{code} --url http://127.0.0.1:{port}"
+        return f"{code} --url {ports.kiosk_url}"
     if " serve " in f" {command.words} ":
         assert "--port 8080" in code, code
-        return code.replace("--port 8080", f"--port {port}")
+        return code.replace("--port 8080", f"--port {ports.office} --kiosk-port {ports.kiosk}")
     return command.text
 
 
@@ -338,7 +357,7 @@ class Links(HTMLParser):
 @dataclass
 class Demo:
     url: str
-    port: int
+    ports: Ports
     data_dir: Path
     scratch: Path
     env: dict
@@ -349,13 +368,13 @@ class Demo:
 def demo(tmp_path_factory):
     """`./run demo` as written in the set-up section, with its own data folder."""
     tmp = tmp_path_factory.mktemp("readme-demo")
-    data_dir, port = tmp / "data", choose_port()
+    data_dir, ports = tmp / "data", choose_ports()
     env = fresh_shell_env(data_dir)
     command = only(r"\./run demo", "Set up on a fresh machine")
-    server = Started(on_port(command, port), ROOT, env, tmp / "demo.log")
+    server = Started(on_port(command, ports), ROOT, env, tmp / "demo.log")
     try:
-        server.wait_answering(f"http://127.0.0.1:{port}/")
-        yield Demo(f"http://127.0.0.1:{port}", port, data_dir, scratch_checkout(tmp / "shell"), env, server)
+        server.wait_answering(f"{ports.office_url}/")
+        yield Demo(ports.office_url, ports, data_dir, scratch_checkout(tmp / "shell"), env, server)
     finally:
         server.stop()
 
@@ -371,8 +390,12 @@ def test_run_demo_serves_every_screen_of_the_readme(demo):
         if path == "/":
             continue
         link = path.split("<", 1)[0]  # /t/<code>: the status page's own start
+        if link.startswith("/kiosk/"):  # the kiosk's screens: on the kiosk's own listener
+            assert get(demo.url + link)[0] == 404, f"{screen}: {link} answers on the office's listener"
+            link = demo.ports.kiosk_url + link
         assert link in hrefs, f"the landing page does not link {screen} ({path}): {hrefs}"
-        assert get(demo.url + link)[0] == 200, f"{screen}: {link} does not answer"
+        url = link if link.startswith("http") else demo.url + link
+        assert get(url)[0] == 200, f"{screen}: {link} does not answer"
     # The board speaks with espeak-ng: `./run demo` installs it as root; else the demo says why not.
     if os.geteuid() == 0 and shutil.which("apt-get"):
         assert shutil.which("espeak-ng"), log
@@ -385,14 +408,14 @@ def test_the_card_commands_work_against_the_demo(demo):
     remove = only(r"\.venv/bin/kiosk card remove")
 
     def in_reader() -> str:
-        html = get(demo.url + "/kiosk/dev/cards")[1]
+        html = get(demo.ports.kiosk_url + "/kiosk/dev/cards")[1]
         return re.search(r"In the reader: <strong>([^<]*)</strong>", html).group(1)
 
-    result = sh(on_port(insert, demo.port), demo.scratch, demo.env)
+    result = sh(on_port(insert, demo.ports), demo.scratch, demo.env)
     assert result.returncode == 0 and result.stdout.strip() == "Inserted adult-f-plus.", result
     assert in_reader() == "adult-f-plus"
     wait_until(
-        lambda: json.loads(get(demo.url + "/kiosk/card")[1])["state"] == "ready",
+        lambda: json.loads(get(demo.ports.kiosk_url + "/kiosk/card")[1])["state"] == "ready",
         timeout=10,
         interval=0.05,
         what="the inserted card to be read",
@@ -402,14 +425,14 @@ def test_the_card_commands_work_against_the_demo(demo):
     assert len(others) >= 5, insert.text
     for card in others:
         other = Command(insert.section, insert.text.split(" #", 1)[0].replace("adult-f-plus", card))
-        result = sh(on_port(other, demo.port), demo.scratch, demo.env)
+        result = sh(on_port(other, demo.ports), demo.scratch, demo.env)
         assert result.returncode == 0, (card, result.stderr)
         assert in_reader() == card
-    result = sh(on_port(remove, demo.port), demo.scratch, demo.env)
+    result = sh(on_port(remove, demo.ports), demo.scratch, demo.env)
     assert result.returncode == 0 and result.stdout.strip() == "Card removed.", result
     assert in_reader() == "no card"
     wrong = Command(insert.section, ".venv/bin/kiosk card insert no-such-card")
-    result = sh(on_port(wrong, demo.port), demo.scratch, demo.env)
+    result = sh(on_port(wrong, demo.ports), demo.scratch, demo.env)
     assert result.returncode != 0 and "no simulated card 'no-such-card'" in result.stderr
 
 
@@ -439,14 +462,14 @@ def test_the_demo_honours_kiosk_site(tmp_path):
     start = only(r"KIOSK_SITE=/tmp/paper-out\.toml \./run demo")
     profile = Path("/tmp/paper-out.toml")
     env = fresh_shell_env(tmp_path / "data")
-    port = choose_port()
+    ports = choose_ports()
     try:
         result = sh(make.text, ROOT, env)
         assert result.returncode == 0, result.stderr
-        server = Started(on_port(start, port), ROOT, env, tmp_path / "demo.log")
+        server = Started(on_port(start, ports), ROOT, env, tmp_path / "demo.log")
         try:
-            server.wait_answering(f"http://127.0.0.1:{port}/kiosk/health")
-            health = json.loads(get(f"http://127.0.0.1:{port}/kiosk/health")[1])
+            server.wait_answering(f"{ports.office_url}/kiosk/health")
+            health = json.loads(get(f"{ports.office_url}/kiosk/health")[1])
             log = server.log()
         finally:
             server.stop()
@@ -479,20 +502,20 @@ def test_running_an_office_in_the_readme_order(tmp_path):
     for command in office:
         verb = command.words.split()[1:3]
         if verb[0] == "serve":
-            port = choose_port()
-            server = Started(on_port(command, port), scratch, env, tmp_path / "serve.log")
+            ports = choose_ports()
+            server = Started(on_port(command, ports), scratch, env, tmp_path / "serve.log")
             try:
-                url = f"http://127.0.0.1:{port}"
+                url = ports.office_url
                 server.wait_answering(url + "/kiosk/health", timeout=60)
                 assert get(url + "/")[0] == 200
-                # the token just revoked is refused; without one, this PC's kiosk may issue
+                # the token just revoked is refused; without one, only this PC's kiosk may issue
+                json_body = {"Content-Type": "application/json"}
                 refused = get(
-                    url + "/api/tickets",
-                    {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                    b'{"service": "pickup"}',
+                    url + "/api/tickets", {"Authorization": f"Bearer {token}", **json_body}, b'{"service": "pickup"}'
                 )
                 assert refused[0] == 401, refused
-                issued = get(url + "/api/tickets", {"Content-Type": "application/json"}, b'{"service": "pickup"}')
+                assert get(url + "/api/tickets", json_body, b'{"service": "pickup"}')[0] == 403
+                issued = get(ports.kiosk_url + "/api/tickets", json_body, b'{"service": "pickup"}')
                 assert issued[0] in (200, 201), issued
             finally:
                 server.stop()

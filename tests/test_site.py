@@ -59,6 +59,11 @@ def test_the_example_profile_shows_every_key_and_no_other():
     "replacement, expected",
     [
         (('municipality = "Demostad"\n', ""), "site.municipality: is missing"),
+        (
+            ("[kiosk]", '[server]\ntrusted_proxy = "proxy.lan"\n\n[kiosk]'),
+            "server.trusted_proxy: must be an IP address",
+        ),
+        (("[kiosk]", '[server]\nhosts = ["desk pc"]\n\n[kiosk]'), "server.hosts[0]: must be a host name or IP address"),
         (("retention_days = 30", 'retention_days = "thirty"'), "site.retention_days: must be an integer"),
         (('letter = "B"', 'letter = "A"'), "services[1].letter: 'A' is used by two services"),
         (('letter = "B"', 'letter = "bb"'), "services[1].letter: must be one capital letter"),
@@ -173,7 +178,8 @@ def test_unknown_server_setting_is_refused(tmp_path):
 
 
 def test_the_server_table_has_the_settings_of_the_configuration():
-    assert set(ServerSettings.model_fields) == {key.lower() for key in SETTINGS}
+    # and the listeners' own (kiosk.server), which only the profile sets
+    assert set(ServerSettings.model_fields) == {key.lower() for key in SETTINGS} | {"trusted_proxy", "hosts"}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Sign in and out, and the signed-in session.
 
-The session cookie holds only the user's id and when they were last active; the role is read
+The session cookie holds only the user's id, the id of a session the server keeps (signing
+out ends it there: kiosk.accounts.sessions) and when they were last active; the role is read
 from the database on every request, so disabling an account takes effect at once. Thirty
 minutes without an action signs the user out; a screen refreshing itself in the background
 (header `X-Refresh: auto`) does not count as an action.
@@ -13,11 +14,11 @@ import functools
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from ..auth import IDLE_TIMEOUT, current_principal, sign_in
+from ..auth import IDLE_TIMEOUT, current_principal, sign_in, sign_out
 from ..extensions import csrf, office
 from .users import LoginRefused, authenticate
 
@@ -88,17 +89,11 @@ def login():
             message=_("Too many failed attempts from this computer. Wait a few minutes and try again."),
         ), 429
     try:
-        user = authenticate(office.engine, username, request.form.get("password", ""), _now())
-    except LoginRefused as refused:
-        throttle.failed(address)
-        if refused.locked_until:
-            minutes = max(1, round((refused.locked_until - _now()).total_seconds() / 60))
-            message = _(
-                "This account is locked after too many failed attempts. Try again in %(minutes)d minutes.",
-                minutes=minutes,
-            )
-        else:
-            message = _("Wrong user name or password.")
+        user = authenticate(office.engine, username, request.form.get("password", ""), _now(), address=address)
+    except LoginRefused:
+        throttle.count(address)
+        # One text for every refusal: it must not tell a real user name from an unknown one.
+        message = _("Wrong user name or password, or too many attempts. Wait a moment and try again.")
         return render_template("accounts/login.html", next_page=next_page, username=username, message=message), 401
     sign_in(user.id)
     log.info("user %d signed in", user.id)
@@ -122,5 +117,5 @@ def login_expired(_error):
 @bp.post("/logout")
 @csrf.exempt
 def logout():
-    session.clear()
+    sign_out()
     return redirect(url_for("accounts.login", signed_out=1))

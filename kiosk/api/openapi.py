@@ -1,5 +1,9 @@
 """OpenAPI 3.1 description of the JSON API, kept beside the views it describes."""
 
+from typing import Any
+
+from ..queue.engine import SAME_PRESS
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 
 
@@ -13,6 +17,7 @@ def _action(summary: str, body: dict | None = None) -> dict:
                 "description": "The ticket after the action",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}},
             },
+            "400": _ERROR,
             "401": _ERROR,
             "403": _ERROR,
             "404": _ERROR,
@@ -30,7 +35,7 @@ def _counter(summary: str, responses: dict, body: dict | None = None) -> dict:
         "summary": summary,
         "security": [{"bearer": []}],
         "parameters": [{"name": "counter", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {**responses, "401": _ERROR, "403": _ERROR, "404": _ERROR, "503": _ERROR},
+        "responses": {**responses, "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "503": _ERROR},
     }
     if body:
         op["requestBody"] = {"required": False, "content": {"application/json": {"schema": body}}}
@@ -39,11 +44,22 @@ def _counter(summary: str, responses: dict, body: dict | None = None) -> dict:
 
 def openapi_document(self_url: str) -> dict:
     ticket_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}
-    paths = {
+    paths: dict[str, Any] = {
         "/api/tickets": {
             "post": {
-                "summary": "Issue a ticket (kiosk token, or a request from the kiosk PC itself)",
+                "summary": "Issue a ticket (kiosk token, or the kiosk's own screen on the kiosk's listener)",
                 "security": [{"bearer": []}, {}],
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "Any 1 to 60 printable characters, new for each ticket wanted: the same key "
+                        "again today answers 200 with the ticket it already gave, so a retry after a time-out never "
+                        "makes a second ticket.",
+                        "schema": {"type": "string", "maxLength": 60},
+                    }
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -65,6 +81,7 @@ def openapi_document(self_url: str) -> dict:
                     },
                 },
                 "responses": {
+                    "200": {"description": "Issued before with this Idempotency-Key: that ticket, as when issued"},
                     "201": {
                         "description": "Issued",
                         "content": {
@@ -140,13 +157,15 @@ def openapi_document(self_url: str) -> dict:
             }
         },
         "/api/counters/{counter}/call-next": _counter(
-            "Call the next ticket for this counter (finishes the one still at the counter)",
+            "Call the next ticket for this counter, finishing the one at the counter ('current' if given)",
             {
                 "200": {"description": "The called ticket", "content": ticket_ref},
-                "204": {"description": "Nobody waits for this counter's services"},
+                "204": {"description": "Nobody waits for this counter's services (the one at the counter is finished)"},
                 "409": {
-                    "description": "The counter holds another ticket than 'current'",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    "description": "Nothing was finished or called: the counter holds another ticket than "
+                    f"'current', or 'current' was called less than {SAME_PRESS.total_seconds():.0f} s ago, as a double press or a "
+                    "retry of the call that called it would be. 'current' in the answer is what the counter holds.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CounterHasTicket"}}},
                 },
             },
             {
@@ -154,8 +173,9 @@ def openapi_document(self_url: str) -> dict:
                 "properties": {
                     "current": {
                         "type": ["integer", "null"],
-                        "description": "The ticket the desk shows at this counter (null: none); when given "
-                        "and the counter holds another, nothing is called",
+                        "description": "The ticket the desk shows at this counter (null: none). Given, only that "
+                        "ticket is finished (see 409). Left out, whatever is at the counter is finished, even a "
+                        "ticket called a moment ago: desks send it.",
                     }
                 },
             },
@@ -181,6 +201,8 @@ def openapi_document(self_url: str) -> dict:
         "cancel": "Remove from the line",
     }.items():
         paths[f"/api/tickets/{{ticket_id}}/{action}"] = _action(summary)
+    issued = paths["/api/tickets"]["post"]["responses"]
+    issued["200"]["content"] = issued["201"]["content"]  # a replay answers as the issue did
     return {
         "openapi": "3.1.0",
         "info": {"title": "Snelbalie kiosk API", "version": "1"},
@@ -198,6 +220,15 @@ def openapi_document(self_url: str) -> dict:
                     "type": "object",
                     "required": ["error", "message"],
                     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                },
+                "CounterHasTicket": {
+                    "allOf": [{"$ref": "#/components/schemas/Error"}],
+                    "type": "object",
+                    "required": ["current"],
+                    "properties": {
+                        "error": {"const": "counter_has_ticket"},
+                        "current": {"oneOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "null"}]},
+                    },
                 },
                 "Ticket": {
                     "type": "object",
@@ -229,7 +260,8 @@ def openapi_document(self_url: str) -> dict:
             },
             "responses": {
                 "Error": {
-                    "description": "A JSON error a person can read",
+                    "description": "A JSON error a person can read. 400: the body is not a JSON object, holds NaN, "
+                    "Infinity or a NUL character, nests too deeply, or a value has the wrong type",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 }
             },

@@ -6,13 +6,18 @@ Every error is JSON with a sentence a person can read (see kiosk.errors).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+import re
+from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
 from ..auth import require
 from ..checkin import CheckIn, clerk_view
 from ..extensions import office
-from ..queue import Ticket
+from ..queue import CounterHasTicket, Ticket
+from ..queue.engine import MAX_ID, shown
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -50,8 +55,57 @@ def ticket_json(ticket: Ticket, *, with_checkin: bool = False) -> dict:
     return data
 
 
-def json_body() -> dict:
-    body = request.get_json(silent=True)
+class RefusedValue(ValueError):
+    """A number Python's parser allows beyond JSON (NaN, Infinity), or a text no database keeps."""
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e999
+        raise RefusedValue("Numbers must be finite.")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise RefusedValue(f"{name} is not a JSON number.")
+
+
+def _check_texts(value: Any) -> None:
+    """Refuse NUL in any key or text: PostgreSQL cannot store it. A loop, not recursion: the
+    parser already allowed the depth, Python's stack need not allow it twice."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise RefusedValue("Texts must not contain NUL characters (\\u0000).")
+
+
+def json_body(*, optional: bool = False) -> dict:
+    """The request's JSON object ({} for no body when `optional`), parsed strictly.
+
+    Python's parser takes NaN and Infinity, which PostgreSQL's JSON refuses, and gives up on
+    deep nesting with RecursionError; both would surface as a 500. Here every one is a 400.
+    """
+    data = request.get_data(cache=True)
+    if optional and not data:
+        return {}
+    if not data or not request.is_json:
+        abort(400, description="The request body must be a JSON object (Content-Type: application/json).")
+    try:
+        body = json.loads(data, parse_constant=_no_constant, parse_float=_finite)
+        _check_texts(body)
+    except RecursionError:
+        abort(400, description="The request body is not valid JSON: it is nested too deeply.")
+    except RefusedValue as exc:
+        abort(400, description=f"The request body is refused: {exc}")
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of thousands of digits
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        abort(400, description=f"The request body is not valid JSON ({reason}).")
     if not isinstance(body, dict):
         abort(400, description="The request body must be a JSON object (Content-Type: application/json).")
     return body
@@ -70,8 +124,11 @@ def issue_ticket():
     if not isinstance(service, str):
         abort(400, description='Say which service the ticket is for: {"service": "pickup"}.')
     language = body.get("language", office.site.default_language)
-    if language not in office.site.languages:
-        abort(400, description=f"Unknown language {language!r}; this office offers {', '.join(office.site.languages)}.")
+    if not isinstance(language, str) or language not in office.site.languages:
+        abort(
+            400,
+            description=f"Unknown language {shown(language)}; this office offers {', '.join(office.site.languages)}.",
+        )
     checkin = body.get("checkin")
     if checkin is not None and not isinstance(checkin, dict):
         abort(400, description="'checkin' must be a JSON object.")
@@ -80,7 +137,9 @@ def issue_ticket():
     priority = body.get("priority", False)
     if not isinstance(priority, bool):
         abort(400, description="'priority' must be true or false.")
-    ticket, place = office.queue.issue(service, language=language, checkin=stored, priority=priority)
+    key = issue_key()
+    replayed = key is not None and office.queue.issued_for(key) is not None
+    ticket, place = office.queue.issue(service, language=language, checkin=stored, priority=priority, key=key)
     return jsonify(
         id=ticket.id,
         number=ticket.number,
@@ -88,7 +147,20 @@ def issue_ticket():
         position=place.position,
         estimated_wait_s=place.estimated_wait_s,
         status_url=office.status_url(ticket),
-    ), 201
+    ), 200 if replayed else 201
+
+
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,60}")  # printable ASCII, no spaces
+
+
+def issue_key() -> str | None:
+    """The client's `Idempotency-Key`: the same key again today gets the same ticket (200)."""
+    header = request.headers.get("Idempotency-Key")
+    if header is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(header):
+        abort(400, description="'Idempotency-Key' must be 1 to 60 printable characters without spaces.")
+    return f"api:{header}"
 
 
 @bp.get("/queue")
@@ -109,11 +181,15 @@ def queue_overview():
 @require(*DESK_ROLES)
 def call_next(counter: int):
     # {"current": id | null}, optional: the ticket the desk shows at this counter.
-    body = json_body() if request.get_data() else {}
+    body = json_body(optional=True)
     current = body.get("current", ...)  # absent: whatever is at the counter is finished
-    if current not in (..., None) and type(current) is not int:
+    if current not in (..., None) and (type(current) is not int or not 0 < current <= MAX_ID):
         abort(400, description="'current' must be the id of the ticket at the counter, or null.")
-    ticket = office.queue.call_next(counter, current=current)
+    try:
+        ticket = office.queue.call_next(counter, current=current)
+    except CounterHasTicket as exc:  # nothing changed: say what the counter holds instead
+        held = None if exc.ticket is None else ticket_json(exc.ticket, with_checkin=True)
+        return jsonify(error=exc.code, message=str(exc), current=held), 409
     if ticket is None:
         return "", 204
     return jsonify(ticket_json(ticket, with_checkin=True))
@@ -122,8 +198,7 @@ def call_next(counter: int):
 @bp.post("/counters/<int:counter>/open")
 @require(*DESK_ROLES)
 def open_counter(counter: int):
-    body = request.get_json(silent=True) or {}
-    services = body.get("services") if isinstance(body, dict) else None
+    services = json_body(optional=True).get("services")
     if services is not None and not (isinstance(services, list) and all(isinstance(s, str) for s in services)):
         abort(400, description="'services' must be a list of service ids.")
     served = office.queue.open_counter(counter, services)

@@ -25,7 +25,17 @@ RATE = 22050
 # espeak-ng voice per site language where the plain code is not the best choice.
 VOICES = {"fr": "fr-be", "en": "en-gb"}
 ESPEAK_TIMEOUT_S = 10
-MAX_SYNTHESES = 2  # espeak-ng runs at once; more asks get 503 and the board just chimes
+# espeak-ng makes a spoken call in under 10 ms (each of nl, fr-be, de, en-gb, ar and uk, on a
+# 2-core test machine), so a request that finds every slot taken waits for one rather than
+# being refused: six boards asking at once are all answered within a fraction of a second.
+# Waiting holds a waitress thread, so it is bounded twice: at most MAX_WAITING requests wait
+# (more are refused at once) and none for longer than SLOT_WAIT_S. Making and waiting then
+# hold at most six of the office listener's eight threads (`kiosk serve --threads`), for
+# seconds only even when espeak-ng hangs. The board asks for one sound at a time, so one board
+# holds one thread, and asks a refused one again after Retry-After (static/board.js).
+MAX_SYNTHESES = 2  # espeak-ng runs at once
+MAX_WAITING = 4
+SLOT_WAIT_S = 2.0  # below the board's 3 s request timeout (static/live.js), synthesis included
 
 
 @functools.cache
@@ -51,7 +61,8 @@ def chime_wav() -> bytes:
 
 
 class SpeakerBusy(Exception):
-    """Every synthesis slot is taken: answer at once rather than queue up server threads."""
+    """Every synthesis slot is taken, and so is every place to wait for one (or the wait was
+    too long): answer, and let the board ask again, rather than pile up server threads."""
 
 
 class Speaker:
@@ -61,17 +72,25 @@ class Speaker:
     on the same disk as the database, cannot grow from day to day.
     """
 
-    def __init__(self, cache_dir: Path, program: str = "espeak-ng", slots: int = MAX_SYNTHESES):
+    def __init__(
+        self,
+        cache_dir: Path,
+        program: str = "espeak-ng",
+        slots: int = MAX_SYNTHESES,
+        waiting: int = MAX_WAITING,
+        wait_s: float = SLOT_WAIT_S,
+    ):
         self.cache_dir = cache_dir
         self.program = program
-        # Non-blocking: each synthesis holds a server thread for up to ESPEAK_TIMEOUT_S.
-        self.slots = threading.BoundedSemaphore(slots)
+        self.slots = threading.BoundedSemaphore(slots)  # making a sound
+        self.admitted = threading.BoundedSemaphore(slots + waiting)  # making one or waiting to
+        self.wait_s = wait_s
         self._warned = False
 
     def wav(self, language: str, text: str, day: dt.date) -> Path | None:
         """The WAV file speaking `text`, or None when it cannot be made.
 
-        Raises SpeakerBusy when it would have to be made and every slot is taken.
+        Raises SpeakerBusy when it would have to be made and no slot frees in time.
         """
         voice = VOICES.get(language, language)
         key = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()[:24]
@@ -86,14 +105,21 @@ class Speaker:
                 log.warning("%s is not installed: the board chimes but does not speak", self.program)
                 self._warned = True
             return None
-        if not self.slots.acquire(blocking=False):
+        if not self.admitted.acquire(blocking=False):
             raise SpeakerBusy
         try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            self._forget_other_days(prefix)
-            return self._synthesize(program, voice, text, path, prefix)
+            if not self.slots.acquire(timeout=self.wait_s):
+                raise SpeakerBusy
+            try:
+                if path.exists():  # made by another request (another board) while this one waited
+                    return path
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+                self._forget_other_days(prefix)
+                return self._synthesize(program, voice, text, path, prefix)
+            finally:
+                self.slots.release()
         finally:
-            self.slots.release()
+            self.admitted.release()
 
     def _forget_other_days(self, prefix: str) -> None:
         for old in self.cache_dir.iterdir():

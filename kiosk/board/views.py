@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from ..errors import respond
 from ..extensions import office
 from ..i18n import RIGHT_TO_LEFT
 from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
@@ -18,6 +19,7 @@ bp = Blueprint("board", __name__, url_prefix="/board")
 NUMBER = re.compile(r"^([A-Z])(\d{3,4})$")
 ROTATE_S = 8  # the board shows its labels in each site language in turn
 CALLS_SHOWN = 7  # the latest and six before it
+RETRY_AFTER_S = 1  # a busy speaker has made several calls by then (sounds.py)
 
 
 def board_texts(language: str) -> dict[str, str]:
@@ -88,7 +90,10 @@ def speech(language: str, number: str, counter: int):
     try:
         path = office.speaker.wav(language, text, queue.business_day())
     except SpeakerBusy:
-        abort(503, description="Spoken calls are busy; the board plays the chime alone.")
+        # Not abort(): the error handlers keep no headers, and the board waits for Retry-After.
+        busy = make_response(respond(503, "service_unavailable", "Spoken calls are busy; ask again in a moment."))
+        busy.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return busy
     if path is None:
         abort(404, description="Spoken calls are not available on this server.")
     return _wav(path.read_bytes())

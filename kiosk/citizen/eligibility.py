@@ -56,6 +56,11 @@ def assess(
 
     if visit == "pickup":
         bring = (POLICE_CERTIFICATE if lost_card else CURRENT_CARD, CODE_LETTER)
+        if lost_card:
+            # A typed number may be anyone's: the screen must not tell whether the register
+            # holds a card for it. Always a ticket; the desk sees what the register holds.
+            unknown: tuple[str, ...] = () if pickup else ("not_in_register",)
+            return Assessment(visit, True, notes=unknown, checklist=bring, pickup=pickup, age=age)
         if pickup is None:
             if ticket_without_pickup:
                 return Assessment(visit, True, notes=("not_in_register",), checklist=bring, age=age)

@@ -1,6 +1,7 @@
 """The kiosk flow's state: one value in the (signed) session, under one key, so that the
 privacy reset drops all of it at once. The language is not part of it: it outlives a flow
-until the screen goes back home."""
+until the screen goes back home. A typed national number is sealed (kiosk.sealing): the
+cookie is signed, not secret."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..sealing import seal, unseal
 from ..ticketing import Issued
 
 KEY = "flow"
@@ -50,10 +52,19 @@ class Flow:
             flow = cls(**{**data, "ticket": None if ticket is None else Issued(**ticket)})
         except TypeError:
             return cls()
-        return flow if flow._well_typed() else cls()
+        if not flow._well_typed():
+            return cls()
+        if flow.typed_number is not None:
+            flow.typed_number = unseal(flow.typed_number)
+            if flow.typed_number is None:  # not sealed by us, or from a visit long gone
+                return cls()
+        return flow
 
     def save(self, session: MutableMapping[str, Any]) -> None:
-        session[KEY] = dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if self.typed_number is not None:
+            data["typed_number"] = seal(self.typed_number)
+        session[KEY] = data
 
     @staticmethod
     def forget(session: MutableMapping[str, Any]) -> None:

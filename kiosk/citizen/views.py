@@ -207,6 +207,15 @@ def home():
 
 
 @bp.before_request
+def only_for_the_kiosk_pc():
+    """The kiosk's screens and reader belong to the kiosk PC's own browser. The office's
+    listener refuses them before they get here (kiosk.server); this holds however else the
+    app is reached. Its health is for monitoring too, and carries no personal data."""
+    if request.endpoint != "citizen.health" and not from_this_pc():
+        abort(404)
+
+
+@bp.before_request
 def remember_language():
     """Language links point at the screen itself with ?lang=xx: no detour, no redirect."""
     language = request.args.get("lang")
@@ -287,7 +296,12 @@ def type_number():
     if flow is None or flow.visit != "pickup":
         return redirect(url_for("citizen.visit"))
     form = NationalNumberForm()
+    throttle = office.keypad_throttle
+    if request.method == "POST" and throttle.blocked("keypad"):
+        # a sweep of numbers would learn from the desk's answers who is in the register
+        return render_template("citizen/keypad.html", form=form, too_many=True), 429
     if form.validate_on_submit():
+        throttle.count("keypad")
         flow.lost, flow.typed_number = True, form.national_number.data
         flow.save(session)
         return redirect(url_for("citizen.check"))
@@ -449,6 +463,10 @@ def take_ticket(flow: Flow, visit_id: str, checkin: CheckIn, contact: str):
     flow_id = request.form.get("flow_id")
     if not flow_id or flow_id != flow.flow_id:
         return go_home()
+    reasons = out_of_service_reasons()  # however the screen was reached: no ticket it cannot deliver
+    if reasons:
+        log.warning("kiosk out of service: %s", ", ".join(reasons))
+        return out_of_service(reasons)
     return answer(
         ticketing.take(
             office, flow_id, visit=visit_id, language=language(), checkin=checkin, contact=contact, remember=show_ticket
@@ -518,8 +536,16 @@ def card_state():
     after = request.args.get("after", type=int)
     if after is None:
         snapshot = office.reader.snapshot()
+    elif not office.card_waits.acquire(blocking=False):
+        # each waiting answer holds a thread of the kiosk's listener: a few, never all of them
+        response = jsonify(error="busy", message="Too many screens wait for the card; ask again.")
+        response.status_code, response.headers["Retry-After"] = 429, "1"
+        return response
     else:
-        snapshot = office.reader.wait_for_change(after, CARD_WAIT_S)
+        try:
+            snapshot = office.reader.wait_for_change(after, CARD_WAIT_S)
+        finally:
+            office.card_waits.release()
     # what the screens need to move on, and not a word of the card itself
     return jsonify(
         state=str(snapshot.state),

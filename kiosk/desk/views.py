@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, jsonify, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,7 +20,7 @@ from ..i18n import LANGUAGE_NAMES
 from ..live import POLL_INTERVAL_MS, counter_name, service_label, version_url
 from ..printing import print_ticket
 from ..queue import CounterState, Ticket
-from ..queue.engine import AT_COUNTER
+from ..queue.engine import AT_COUNTER, SAME_PRESS
 from ..services import checklist_text
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -87,6 +89,7 @@ def counter_page(counter: int):
         "ticketApi": f"{api}/tickets",
         "deskTickets": url_for("desk.counter_page", counter=counter) + "tickets",
         "loginUrl": url_for("accounts.login"),
+        "samePressMs": SAME_PRESS // dt.timedelta(milliseconds=1),
         "texts": desk_texts(),
     }
     return render_template(

@@ -1,8 +1,8 @@
 """The landing page: one link per screen, for whoever sets the office up."""
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
-from ..auth import from_this_pc
+from ..auth import from_this_pc, is_loopback
 from ..extensions import office
 
 bp = Blueprint("home", __name__)
@@ -28,12 +28,22 @@ def unavailable(endpoint: str) -> str | None:
     """Why a screen cannot be opened from here, or None when it can."""
     if endpoint not in current_app.view_functions:
         return "not built yet"
-    if endpoint == "citizen.dev_cards":
-        if office.site.reader.kind != "simulated":
-            return "this site's card reader is a real one"
-        if not from_this_pc():
-            return "only in the browser of the PC it runs on"
+    if endpoint == "citizen.dev_cards" and office.site.reader.kind != "simulated":
+        return "this site's card reader is a real one"
+    if endpoint.startswith("citizen.") and not (from_this_pc() or kiosk_url()):
+        return "only in the browser of the kiosk PC, on the kiosk's own port"
     return None
+
+
+def kiosk_url() -> str | None:
+    """The kiosk listener's address for a browser on this same PC (`kiosk serve` sets it)."""
+    return current_app.config.get("KIOSK_URL") if is_loopback(request.remote_addr) else None
+
+
+def screen_url(endpoint: str) -> str:
+    if endpoint.startswith("citizen.") and not from_this_pc():
+        return f"{kiosk_url()}{url_for(endpoint)}"  # the kiosk's screens are on the kiosk's listener
+    return url_for(endpoint)
 
 
 @bp.get("/")
@@ -42,6 +52,6 @@ def index():
     for endpoint, name, purpose in SCREENS:
         reason = unavailable(endpoint)
         screens.append(
-            {"name": name, "purpose": purpose, "reason": reason, "url": None if reason else url_for(endpoint)}
+            {"name": name, "purpose": purpose, "reason": reason, "url": None if reason else screen_url(endpoint)}
         )
     return render_template("home/index.html", screens=screens)

@@ -2,6 +2,7 @@
 
 from .engine import TRANSITIONS, Call, CounterState, Overview, Place, QueueEngine, ServiceLoad, Ticket
 from .errors import (
+    CounterHasTicket,
     InvalidTransition,
     OfficeClosed,
     QueueError,
@@ -14,6 +15,7 @@ from .rules import QueueRules, ServiceRule
 
 __all__ = [
     "Call",
+    "CounterHasTicket",
     "CounterState",
     "InvalidTransition",
     "OfficeClosed",

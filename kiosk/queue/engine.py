@@ -27,6 +27,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
     func,
     insert,
     null,
@@ -35,13 +36,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk.clock import Clock
-from kiosk.schema import counter_states, number_sequences, ticket_events, tickets
+from kiosk.schema import counter_states, issue_keys, number_sequences, ticket_events, tickets
 from kiosk.storage import for_reading, writing
 
 from .errors import (
+    CounterHasTicket,
     InvalidTransition,
     OfficeClosed,
     ServiceDisabled,
@@ -70,6 +72,18 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 TRANSFERABLE = OPEN_STATES
 WAIT_INPUTS_TTL = dt.timedelta(seconds=5)
+# Nobody is served in the first seconds after their call: a Call next that names the ticket
+# called this recently is the same press again (a double click, a key bounce, a retry).
+SAME_PRESS = dt.timedelta(seconds=3)
+# Ids are 64-bit in both databases; a bigger number names no ticket (and SQLite could not
+# even bind it).
+MAX_ID = 2**63 - 1
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A caller's value in a message: quoted, and cut so a long one cannot fill the message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _next_number_statement(dialect):
@@ -96,12 +110,24 @@ _NEW_TICKET_POSITION = (
 
 _LOAD = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
 _INSERT_EVENT = insert(ticket_events)
-# Whatever is still at the counter is finished when it calls the next one.
-_FINISH_AT_COUNTER = (
-    update(tickets)
+# What is at the counter when it calls the next one, locked on PostgreSQL: a second call at
+# the same counter waits, then no longer finds the ticket the first one finished.
+_HELD_AT_COUNTER = (
+    select(tickets.c.id, tickets.c.service, tickets.c.called_at)
     .where(tickets.c.counter == bindparam("at_counter"), tickets.c.status.in_(AT_COUNTER))
+    .order_by(tickets.c.called_at.desc(), tickets.c.id.desc())
+    .with_for_update()
+)
+_FINISH_HELD = (
+    update(tickets)
+    .where(tickets.c.id.in_(bindparam("ids", expanding=True)), tickets.c.status.in_(AT_COUNTER))
     .values(status=DONE, finished_at=bindparam("now"))
-    .returning(tickets.c.id, tickets.c.service)
+)
+_AT_COUNTER = (
+    select(tickets)
+    .where(tickets.c.counter == bindparam("counter"), tickets.c.status.in_(AT_COUNTER))
+    .order_by(tickets.c.called_at.desc(), tickets.c.id.desc())
+    .limit(1)
 )
 # Take the longest waiting ticket and call it in one statement. On PostgreSQL the candidate
 # is locked (SKIP LOCKED: two counters never wait on each other nor get the same ticket);
@@ -176,10 +202,14 @@ class Ticket:
 
 @dataclass(frozen=True)
 class Place:
-    """Where a waiting ticket stands: 1 = next for its service."""
+    """Where a waiting ticket stands: 1 = next for its service; 0 = it waits no more (an
+    issue retried with its key after the ticket was called)."""
 
     position: int
     estimated_wait_s: int
+
+
+NOT_WAITING = Place(0, 0)
 
 
 @dataclass(frozen=True)
@@ -227,12 +257,42 @@ class QueueEngine:
 
     # --- issuing -------------------------------------------------------------------------
 
+    def issued_for(self, key: str) -> Ticket | None:
+        """Today's ticket issued with `key`, if any."""
+        with self.reader.connect() as conn:
+            found = conn.execute(
+                select(issue_keys.c.ticket_id).where(issue_keys.c.day == self.business_day(), issue_keys.c.key == key)
+            ).scalar()
+            return None if found is None else self._load(conn, found)
+
     def issue(
-        self, service: str, *, language: str, checkin: dict | None = None, priority: bool = False
+        self,
+        service: str,
+        *,
+        language: str,
+        checkin: dict | None = None,
+        priority: bool = False,
+        key: str | None = None,
     ) -> tuple[Ticket, Place]:
+        """A new ticket, or, with a `key` issued with today already, that ticket: a client
+        that retries after a time-out never gets a second one. A key is at most 64 characters."""
+        try:
+            return self._issue(service, language=language, checkin=checkin, priority=priority, key=key)
+        except IntegrityError:
+            # the same key issued by another request at the same moment (PostgreSQL): its ticket
+            existing = self.issued_for(key) if key is not None else None
+            if existing is None:
+                raise
+            return existing, self.place(existing) or NOT_WAITING
+
+    def _issue(
+        self, service: str, *, language: str, checkin: dict | None, priority: bool, key: str | None
+    ) -> tuple[Ticket, Place]:
+        if key is not None and (existing := self.issued_for(key)) is not None:
+            return existing, self.place(existing) or NOT_WAITING
         rule = self.rules.services.get(service)
         if rule is None:
-            raise UnknownService(f"There is no service {service!r}.")
+            raise UnknownService(f"There is no service {shown(service)}.")
         if not rule.enabled:
             raise ServiceDisabled(f"The service {service!r} is not offered at the moment.")
         now = self.clock()
@@ -256,6 +316,8 @@ class QueueEngine:
                 checkin=checkin,
             )
             ticket_id = conn.execute(insert(tickets).returning(tickets.c.id), values).scalar_one()
+            if key is not None:
+                conn.execute(insert(issue_keys).values(day=day, key=key, ticket_id=ticket_id))
             self._event(conn, ticket_id, "issued", now, service)
             ticket = Ticket(id=ticket_id, **values)
             # The newest arrival: everyone waiting for the service at its priority or higher
@@ -279,10 +341,12 @@ class QueueEngine:
     def call_next(self, counter: int, *, current: int | None | EllipsisType = ...) -> Ticket | None:
         """Call the next ticket for `counter`, finishing the one still at that counter.
 
-        `current` is the ticket the caller believes is at the counter (None: nobody). When
-        given and the counter holds another, nothing changes and InvalidTransition says so:
-        a second tap or a second desk on the same counter must not finish the citizen just
-        called before they arrive.
+        `current` is the ticket the caller believes is at the counter (None: nobody); only
+        that one is finished. CounterHasTicket, with what the counter holds, and nothing
+        changes when the counter holds another (a second desk or a retry came first), or
+        when `current` was called there less than SAME_PRESS ago (a double press): neither
+        may finish a citizen who was just called. Without `current`, whatever is at the
+        counter is finished.
 
         Priority first, then the longest waiting across every service the counter serves,
         so no service starves.
@@ -291,14 +355,13 @@ class QueueEngine:
         day = self.rules.business_day(now)
         with writing(self.engine) as conn:
             served, opened = self._open_counter(conn, counter, None, now, only_if_closed=True)
-            finished = conn.execute(_FINISH_AT_COUNTER, dict(at_counter=counter, now=now)).all()
-            if current is not ... and [row.id for row in finished] != ([] if current is None else [current]):
-                raise InvalidTransition(  # raised inside the transaction: the finish is undone
-                    f"Counter {counter} has another ticket than you think: look at the counter again."
-                )
+            held = conn.execute(_HELD_AT_COUNTER, dict(at_counter=counter)).all()
+            if current is not ...:
+                self._check_current(conn, counter, current, held, now)
+            if held:
+                conn.execute(_FINISH_HELD, dict(ids=[row.id for row in held], now=now))
             events = [
-                dict(ticket_id=row.id, at=now, kind="finished", service=row.service, counter=counter)
-                for row in finished
+                dict(ticket_id=row.id, at=now, kind="finished", service=row.service, counter=counter) for row in held
             ]
             row = conn.execute(_CALL_NEXT, dict(today=day, services=list(served), to_counter=counter, now=now)).first()
             if row is not None:
@@ -307,6 +370,26 @@ class QueueEngine:
                 conn.execute(_INSERT_EVENT, events)
         if opened:
             self._wait_cache = None
+        return None if row is None else Ticket(**row._mapping)
+
+    def _check_current(self, conn: Connection, counter: int, current: int | None, held, now: dt.datetime) -> None:
+        """Raise CounterHasTicket unless `current` is what the counter holds, called long enough ago."""
+        if [row.id for row in held] != ([] if current is None else [current]):
+            # Read again: on PostgreSQL a call that committed while this one waited for its
+            # lock is seen by a new statement only.
+            ticket = self._at_counter(conn, counter)
+            held_now = f"has another ticket than you think ({ticket.number})" if ticket else "has nobody now"
+            raise CounterHasTicket(  # raised inside the transaction: anything done here is undone
+                f"Counter {counter} {held_now}: nothing was finished or called. Look at the counter again.", ticket
+            )
+        if held and held[0].called_at is not None and now - held[0].called_at < SAME_PRESS:
+            ticket = self._load(conn, held[0].id)
+            raise CounterHasTicket(
+                f"{ticket.number} was called only a moment ago: nothing was finished or called.", ticket
+            )
+
+    def _at_counter(self, conn: Connection, counter: int) -> Ticket | None:
+        row = conn.execute(_AT_COUNTER, dict(counter=counter)).first()
         return None if row is None else Ticket(**row._mapping)
 
     def recall(self, ticket_id: int) -> Ticket:
@@ -334,7 +417,7 @@ class QueueEngine:
     def transfer(self, ticket_id: int, service: str) -> Ticket:
         """Move to another service's line; the number and arrival time stay."""
         if service not in self.rules.services:
-            raise UnknownService(f"There is no service {service!r}.")
+            raise UnknownService(f"There is no service {shown(service)}.")
         now = self.clock()
         with writing(self.engine) as conn:
             ticket = self._load(conn, ticket_id)
@@ -438,6 +521,8 @@ class QueueEngine:
 
     def ticket_by_token(self, token: str) -> Ticket | None:
         """The status page's ticket; only today's tickets are found."""
+        if "\x00" in token:  # in no token, and PostgreSQL refuses it in text
+            return None
         with self.reader.connect() as conn:
             row = conn.execute(select(tickets).where(tickets.c.status_token == token)).first()
         if row is None or row.day != self.business_day():
@@ -463,15 +548,8 @@ class QueueEngine:
 
     def at_counter(self, counter: int) -> Ticket | None:
         """The ticket called or being served at the counter (call_next keeps it to one)."""
-        query = (
-            select(tickets)
-            .where(tickets.c.counter == counter, tickets.c.status.in_(AT_COUNTER))
-            .order_by(tickets.c.called_at.desc(), tickets.c.id.desc())
-            .limit(1)
-        )
         with self.reader.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else Ticket(**row._mapping)
+            return self._at_counter(conn, counter)
 
     def parked(self) -> list[Ticket]:
         """Today's parked tickets, longest waiting first."""
@@ -561,9 +639,11 @@ class QueueEngine:
         return len(stale)
 
     def purge_personal_data(self, retention_days: int) -> int:
-        """Forget check-in data (names, national numbers) older than the retention."""
+        """Forget check-in data (names, national numbers) older than the retention, and the
+        issue keys of past days (a retry comes within the day)."""
         before = self.business_day() - dt.timedelta(days=retention_days)
         with writing(self.engine) as conn:
+            conn.execute(delete(issue_keys).where(issue_keys.c.day < self.business_day()))
             return conn.execute(
                 update(tickets).where(tickets.c.day < before, tickets.c.checkin.is_not(None)).values(checkin=null())
             ).rowcount
@@ -571,7 +651,7 @@ class QueueEngine:
     # --- internals -----------------------------------------------------------------------
 
     def _load(self, conn: Connection, ticket_id: int) -> Ticket:
-        row = conn.execute(_LOAD, dict(ticket_id=ticket_id)).first()
+        row = None if not 0 < ticket_id <= MAX_ID else conn.execute(_LOAD, dict(ticket_id=ticket_id)).first()
         if row is None:
             raise TicketNotFound(f"There is no ticket {ticket_id}.")
         return Ticket(**row._mapping)

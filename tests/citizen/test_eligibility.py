@@ -42,6 +42,13 @@ def test_pickup_after_loss_asks_for_the_police_certificate():
     assert lost.may_take_ticket and lost.checklist == ("police_certificate", "code_letter")
 
 
+def test_pickup_after_loss_gets_a_ticket_whatever_the_register_holds():
+    # a typed number may be anyone's: the screen is the same; the desk sees the register's answer
+    unknown = assess("pickup", card=None, lost_card=True, today=TODAY, pickup=None)
+    assert unknown.may_take_ticket and unknown.checklist == ("police_certificate", "code_letter")
+    assert unknown.notes == ("not_in_register",) and unknown.pickup is None
+
+
 @pytest.mark.parametrize("visit", ["activation", "pin_reset", "new_codes"])
 def test_other_visits_need_the_card_itself(visit):
     assert assess(visit, card=None, lost_card=True, today=TODAY).refusal == "card_needed"

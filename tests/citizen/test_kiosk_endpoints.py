@@ -24,9 +24,10 @@ def test_the_reader_state_says_nothing_of_the_card(client, reader, tokens):
     card = reader.snapshot().card
     for detail in (card.last_name, card.card_number, card.chip_number, card.national_number[:6]):
         assert detail not in response.get_data(as_text=True)
-    assert client.get("/kiosk/card", environ_base=REMOTE).status_code == 403
-    assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["desk"])).status_code == 403
-    assert client.get("/kiosk/card", environ_base=REMOTE, headers=bearer(tokens["kiosk"])).status_code == 200
+    # from another machine the reader is not there at all, whatever token it sends
+    for token in (None, tokens["desk"], tokens["kiosk"]):
+        headers = bearer(token) if token else {}
+        assert client.get("/kiosk/card", environ_base=REMOTE, headers=headers).status_code == 404
 
 
 def test_the_reader_states_reach_the_screen(client, reader):
@@ -151,3 +152,46 @@ class TestNoScreenOnlyTickets:
         with app.app_context():
             office.printer.printer.mode = "ok"  # the cover is closed again
         assert client.get("/kiosk/").status_code == 200
+
+    def test_no_screen_of_the_flow_issues_while_the_printer_is_down(self, app, client, reader):
+        with app.app_context():
+            office.printer.printer.mode = "ok"
+            page = check_screen(client, reader)
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+            form = {"confirmed": ["card", "puk"], "flow_id": flow_id(page), "csrf_token": token}
+            office.printer.printer.mode = "paper_out"  # while the citizen reads the check screen
+            taken = client.post("/kiosk/check", data=form)  # or a link straight to it
+            assert taken.status_code == 503 and 'data-reasons="printer"' in taken.get_data(as_text=True)
+            assert office.queue.waiting() == []
+
+
+def test_screens_waiting_for_the_card_leave_the_kiosk_page_its_threads(app, reader):
+    import http.client
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kiosk.server import KIOSK_THREADS
+    from tests.live import LiveServer
+
+    server = LiveServer(app, threads=KIOSK_THREADS)  # as many threads as the kiosk's listener has
+    port = int(server.url.rsplit(":", 1)[1])
+
+    def get(path: str) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        try:
+            conn.request("GET", path)
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    try:
+        version = reader.snapshot().version
+        with ThreadPoolExecutor(16) as pool:
+            waits = [pool.submit(get, f"/kiosk/card?after={version}") for _ in range(16)]
+            started = time.monotonic()
+            assert get("/kiosk/") == 200
+            assert time.monotonic() - started < 2  # not after the waits' five seconds
+            statuses = [wait.result(timeout=15) for wait in waits]
+        assert statuses.count(200) <= 2 and statuses.count(429) >= 14
+    finally:
+        server.stop()

@@ -235,7 +235,7 @@ def test_json_endpoints_keep_json_errors(client):
     response = client.get(
         "/kiosk/card", environ_base={"REMOTE_ADDR": "192.0.2.10"}, headers={"Accept": "application/json"}
     )
-    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
 
 
 # --- texts -----------------------------------------------------------------------------
@@ -290,10 +290,28 @@ def test_a_typed_number_does_not_say_what_the_register_holds(client, register, r
     assert "The counter will check your police certificate and your new card." in page
 
 
-def test_a_typed_number_without_a_card_is_refused_without_saying_why(client, register):
-    page = typed(client, "90010100123")  # valid, not in the register
-    assert "not here yet" not in page and "We cannot give you a ticket with this number" in page
-    assert "take-ticket" not in page
+def test_a_typed_number_gets_the_same_screen_whether_the_register_holds_it_or_not(app, register, reader):
+    def screen(number: str) -> str:
+        page = typed(app.test_client(), number)
+        return re.sub(r'name="(csrf_token|flow_id)"[^>]*value="[^"]+"', "", page)  # one per screen
+
+    in_register, not_in_register = screen("85073099239"), screen("90010100123")
+    assert in_register == not_in_register and "take-ticket" in in_register
+
+
+def test_numbers_typed_at_the_keypad_are_limited_per_kiosk(app, register):
+    from kiosk.throttle import TYPED_NUMBERS
+
+    allowed = int(TYPED_NUMBERS.split("/")[0])
+    for _ in range(allowed):  # even from fresh sessions: the limit is the kiosk's, not a cookie's
+        client = app.test_client()
+        client.get("/kiosk/identify/number?visit=pickup&lang=en")
+        assert client.post("/kiosk/identify/number", data={"national_number": "90010100123"}).status_code == 302
+    client = app.test_client()
+    client.get("/kiosk/identify/number?visit=pickup&lang=en")
+    refused = client.post("/kiosk/identify/number", data={"national_number": "85073099239"})
+    assert refused.status_code == 429
+    assert "Too many numbers were typed at this kiosk. Please ask at the counter." in refused.get_data(as_text=True)
 
 
 class TestTicketWithoutPickup:

@@ -1,12 +1,18 @@
 """The pickup register and its CSV import: all or nothing, with line numbers."""
 
+import csv
 import datetime as dt
+import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
+from kiosk.extensions import office
 from kiosk.pickups import PickupImportError, import_pickups, mark_collected, parse_pickups, ready_for
 from kiosk.schema import pickups
+from kiosk.storage import make_engine
 
 TODAY = dt.date(2026, 11, 24)
 NOW = dt.datetime(2026, 11, 24, 9, 0)
@@ -99,3 +105,121 @@ def test_the_import_command(runner, tmp_path, app):
     bad.write_bytes(csv_bytes(GOOD[0], "x,y,z,w,v"))
     result = runner.invoke(args=["pickups", "import", str(bad)])
     assert result.exit_code != 0 and "line 3:" in result.output
+
+
+# --- hostile or careless files -----------------------------------------------------------
+
+
+def test_a_field_over_the_csv_reader_limit_is_a_bad_line(engine):
+    huge = "x" * (csv.field_size_limit() + 1)  # 131073 characters
+    data = csv_bytes(GOOD[0], f"B555555555,85073003328,{huge},Kast,2026-11-20", GOOD[1], f'B666666666,"{huge}')
+    with pytest.raises(PickupImportError) as caught:
+        import_pickups(engine, data, TODAY, NOW)
+    assert caught.value.problems == [
+        "line 3: a field has more than 131072 characters",
+        "line 5: a field has more than 131072 characters",
+    ]
+    assert count(engine) == 0
+
+
+def test_a_huge_column_line_is_refused_too():
+    with pytest.raises(PickupImportError, match="line 1: a field has more than 131072 characters"):
+        parse_pickups(("x" * 200_000 + "\n").encode(), TODAY)
+
+
+def test_a_name_or_storage_longer_than_the_register_keeps_is_a_bad_line_never_cut(engine):
+    data = csv_bytes(
+        f"B555555555,85073003328,{'n' * 201},Kast,2026-11-20",
+        f"B666666666,85073003328,Someone,{'s' * 201},2026-11-20",
+        f"B777777777,{'8' * 65},Someone,Kast,2026-11-20",
+    )
+    with pytest.raises(PickupImportError) as caught:
+        import_pickups(engine, data, TODAY, NOW)
+    assert caught.value.problems == [
+        "line 2: name has 201 characters, at most 200",
+        "line 3: storage has 201 characters, at most 200",
+        "line 4: national_number has 65 characters, at most 64",
+    ]
+    assert count(engine) == 0
+    longest = csv_bytes(f"B555555555,85073003328,{'n' * 200},{'s' * 200},2026-11-20")
+    assert import_pickups(engine, longest, TODAY, NOW) == 1
+    assert storage_of(engine, "B555555555") == "s" * 200
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_failure_during_the_import_leaves_the_register_as_it_was(engine):
+    import_pickups(engine, csv_bytes(GOOD[0]), TODAY, NOW)
+    rows = [f"B{n:09d},85073003328,Someone {n},Kast {n},2026-11-20" for n in range(1, 12_001)]
+    with engine.begin() as conn:  # the 10,000th new card fails, long after the first were written
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON pickups WHEN NEW.card_number = 'B000010000' "
+                "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+            )
+        )
+    moved = GOOD[0].replace("Kast A, lade 2", "Kast C")
+    with pytest.raises(DBAPIError):
+        import_pickups(engine, csv_bytes(moved, *rows), TODAY, NOW)
+    assert count(engine) == 1 and storage_of(engine, "B123456789") == "Kast A, lade 2"
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER refuse"))
+    assert import_pickups(engine, csv_bytes(moved, *rows), TODAY, NOW) == 12_001  # the same pooled connections
+    assert count(engine) == 12_001 and storage_of(engine, "B123456789") == "Kast C"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_import_command_says_a_long_field_is_a_bad_line_and_a_database_failure_imported_nothing(
+    runner, tmp_path, app
+):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes(GOOD[0], f"B555555555,85073003328,{'x' * 131_073},Kast,2026-11-20"))
+    result = runner.invoke(args=["pickups", "import", str(bad)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "line 3: a field has more than 131072 characters" in result.output
+    with app.app_context(), office.engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON pickups BEGIN SELECT RAISE(ABORT, 'disk'); END"))
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes(*GOOD))
+    result = runner.invoke(args=["pickups", "import", str(good)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "nothing was imported" in result.output and "Testperson" not in result.output
+    with app.app_context():
+        assert count(office.engine) == 0
+
+
+# --- kiosks keep issuing tickets during a large import -----------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("importer", ["this process", "another connection pool"])
+def test_tickets_are_issued_without_waiting_while_a_large_file_is_imported(engine, database_url, queue, importer):
+    """The server's own engine shares its writers' lock; `kiosk pickups import` runs in a
+    process of its own, with its own pool, and meets SQLite's busy timeout instead."""
+    arrived = (queue.today() - dt.timedelta(days=3)).isoformat()
+    data = csv_bytes(*(f'B{n:09d},85073003328,"Testperson, {n}",Kast {n % 40},{arrived}' for n in range(20_000)))
+    import_engine = engine if importer == "this process" else make_engine(database_url)
+    queue.issue("pickup", language="nl")  # the first ticket of the day does its housekeeping
+    outcome: dict = {}
+
+    def run_import():
+        try:
+            outcome["rows"] = import_pickups(import_engine, data, queue.today(), queue.clock())
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome["error"] = exc
+
+    importer_thread = threading.Thread(target=run_import)
+    waits = []
+    importer_thread.start()
+    try:
+        while importer_thread.is_alive():
+            started = time.perf_counter()
+            queue.issue("pickup", language="nl")
+            waits.append(time.perf_counter() - started)
+    finally:
+        importer_thread.join(timeout=120)
+        if import_engine is not engine:
+            import_engine.dispose()
+    assert not importer_thread.is_alive()
+    assert outcome == {"rows": 20_000}
+    assert waits and max(waits) < 1.0, f"an issue waited {max(waits):.1f} s for the import"
+    assert count(engine) == 20_000

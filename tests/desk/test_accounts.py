@@ -1,21 +1,46 @@
-"""Staff accounts: `kiosk user create`, sign-in and out, lockout, throttling, idle timeout."""
+"""Staff accounts: `kiosk user create` and `unlock`, sign-in and out, delays after failures,
+throttling, idle timeout."""
 
+import datetime as dt
+import logging
+import re
 import threading
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from kiosk.accounts.users import LoginRefused, authenticate
-from kiosk.schema import users
+from kiosk.accounts.users import FREE_FAILURES, LoginRefused, authenticate, delay_after
+from kiosk.schema import login_failures, users
 from tests.desk.conftest import PASSWORD, SignedIn, form_csrf, sign_in
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# The clerk's own desk PC, and a computer elsewhere in the network that guesses.
+DESK, ELSEWHERE = "192.0.2.10", "198.51.100.66"
+WRONG = "wrong password!"
 
 
 def stored_user(app, username):
     with app.extensions["office"]["engine"].connect() as conn:
         return conn.execute(select(users).where(users.c.username == username)).one()
+
+
+def failures_of(app, username, address):
+    """The stored count and delay of an account at an address, or None when there is none."""
+    with app.extensions["office"]["engine"].connect() as conn:
+        return conn.execute(
+            select(login_failures.c.failures, login_failures.c.delayed_until)
+            .join(users)
+            .where(users.c.username == username, login_failures.c.address == address)
+        ).first()
+
+
+def refusal(response) -> tuple[int, str]:
+    """What a refused sign-in shows: its status and page, without the echoed user name and
+    the form token (the same for every refusal in one session anyway)."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r'(name="username"[^>]*value=")[^"]*"', r'\1"', html)
+    return response.status_code, re.sub(r'name="csrf_token" value="[^"]+"', "", html)
 
 
 @sqlite_only
@@ -68,6 +93,30 @@ def test_sign_in_leads_to_the_desk_and_sign_out_ends_it(client, staff):
     logout = client.post("/logout", data={"csrf_token": form_csrf(desk.get_data(as_text=True))})
     assert logout.status_code == 302
     assert client.get("/desk/").status_code == 302
+
+
+@sqlite_only
+def test_a_copy_of_the_cookie_stops_working_at_sign_out(app, client, staff):
+    sign_in(client, "clerk")
+    cookie = client.get_cookie("session").value
+    copy = app.test_client()
+    copy.set_cookie("session", cookie)
+    assert copy.get("/desk/").status_code == 200  # the copy signs in while the session lasts
+    client.post("/logout")
+    assert copy.get("/desk/").status_code == 302  # ended on the server, not only in one browser
+    sign_in(client, "clerk")
+    assert copy.get("/desk/").status_code == 302  # a new sign-in is a new session
+
+
+@pytest.mark.parametrize(
+    "public_url, secure", [("https://snelbalie.gemeente.example", True), ("http://127.0.0.1:8080", False)]
+)
+def test_the_session_cookie_is_secure_over_https(tmp_path, public_url, secure):
+    from kiosk import create_app
+    from tests.sites import site_variant
+
+    site = site_variant(tmp_path, ('public_url = "http://127.0.0.1:8080"', f'public_url = "{public_url}"'))
+    assert create_app({"SITE": str(site), "DATA_DIR": str(tmp_path)}).config["SESSION_COOKIE_SECURE"] is secure
 
 
 @sqlite_only
@@ -174,68 +223,145 @@ def test_the_login_form_needs_its_csrf_token(client, staff):
     assert client.get("/desk/").status_code == 302
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes_on_every_instance(
-    app, app_config, database_url, client, staff, clock
-):
-    for _ in range(4):
-        assert sign_in(client, "clerk", "wrong password!").status_code == 401
-    assert sign_in(client, "clerk").status_code == 302  # a success resets the count
-    client.post("/logout", data={"csrf_token": form_csrf(client.get("/login").get_data(as_text=True))})
-    for attempt in range(5):
-        response = sign_in(client, "clerk", "wrong password!")
-        assert response.status_code == 401
-        assert ("locked" in response.get_data(as_text=True)) == (attempt == 4)
-    refused = sign_in(client, "clerk")  # the right password, but locked
-    assert refused.status_code == 401 and "Try again in 15 minutes" in refused.get_data(as_text=True)
+def test_delays_double_from_one_second_to_fifteen_minutes():
+    schedule = [delay_after(failures).total_seconds() for failures in range(1, 16)]
+    assert schedule == [0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]
+    assert delay_after(10**6) == dt.timedelta(minutes=15)
 
-    # Another app instance on the same database sees the lock.
+
+def test_guesses_from_elsewhere_never_lock_the_clerk_out_at_their_desk(app, client, staff, clock):
+    for _ in range(12):
+        assert sign_in(client, "clerk", WRONG, REMOTE_ADDR=ELSEWHERE).status_code == 401
+    assert sign_in(client, "clerk", REMOTE_ADDR=ELSEWHERE).status_code == 401  # waits: the password is not checked
+    # The guesser only slowed down their own attempts: those past the third were not even counted.
+    assert failures_of(app, "clerk", ELSEWHERE).failures == FREE_FAILURES
+
+    at_desk = app.test_client()
+    assert sign_in(at_desk, "clerk", REMOTE_ADDR=DESK).status_code == 302
+    assert at_desk.get("/desk/", environ_base={"REMOTE_ADDR": DESK}).status_code == 200
+    # The clerk's success clears only the desk's count, never the guesser's.
+    assert failures_of(app, "clerk", DESK) is None
+    assert failures_of(app, "clerk", ELSEWHERE).failures == FREE_FAILURES
+
+
+def test_delays_grow_and_pass_with_the_clock_on_every_instance(app, app_config, database_url, client, staff, clock):
+    def attempt(password=WRONG, on=client) -> int:
+        return sign_in(on, "clerk", password, REMOTE_ADDR=ELSEWHERE).status_code
+
+    for _ in range(FREE_FAILURES):
+        assert attempt() == 401
+    for failures, delay_s in ((3, 1), (4, 2), (5, 4), (6, 8), (7, 16)):
+        clock.advance(seconds=delay_s - 0.5)
+        assert attempt(PASSWORD) == 401  # still waiting: even the right password is refused, and not counted
+        assert failures_of(app, "clerk", ELSEWHERE).failures == failures
+        clock.advance(seconds=0.5)
+        assert attempt() == 401  # waited out: this guess is checked and counted
+        assert failures_of(app, "clerk", ELSEWHERE).failures == failures + 1
+    while (stored := failures_of(app, "clerk", ELSEWHERE)).delayed_until - clock() < dt.timedelta(minutes=15):
+        clock.now = stored.delayed_until
+        assert attempt() == 401
+    assert stored.delayed_until - clock() == dt.timedelta(minutes=15)  # the cap
+    clock.advance(minutes=15)
+    assert attempt() == 401
+    assert failures_of(app, "clerk", ELSEWHERE).delayed_until - clock() == dt.timedelta(minutes=15)
+
+    # Another app instance on the same database sees the delay, and its end.
     from kiosk import create_app
 
     other = create_app({**app_config, "DATABASE_URL": database_url})
     try:
-        assert sign_in(other.test_client(), "clerk").status_code == 401
-        clock.advance(minutes=15)
-        assert sign_in(other.test_client(), "clerk").status_code == 302
+        clock.advance(minutes=14)
+        assert attempt(PASSWORD, other.test_client()) == 401
+        clock.advance(minutes=1)
+        assert attempt(PASSWORD, other.test_client()) == 302
     finally:
         other.extensions["office"]["engine"].dispose()
-    assert stored_user(app, "clerk").failed_logins == 0
+    assert failures_of(app, "clerk", ELSEWHERE) is None  # a success clears the count
 
 
-def test_parallel_guesses_stop_at_the_lock(app, staff, clock):
+def test_parallel_guesses_stop_at_the_delay(app, staff, clock):
     engine = app.extensions["office"]["engine"]
     start = threading.Barrier(12)
-    outcomes = []
+    refused = []
 
     def guess():
         start.wait()
         try:
-            authenticate(engine, "clerk", "wrong password!", clock())
-        except LoginRefused as refused:
-            outcomes.append(refused.locked_until is not None)
+            authenticate(engine, "clerk", WRONG, clock(), address=ELSEWHERE)
+        except LoginRefused:
+            refused.append(True)
 
     threads = [threading.Thread(target=guess) for _ in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(outcomes) == 12 and sum(not locked for locked in outcomes) <= 4  # at most 4 plain "wrong"
-    with pytest.raises(LoginRefused) as refused:
-        authenticate(engine, "clerk", PASSWORD, clock())
-    assert refused.value.locked_until is not None
+    assert len(refused) == 12
+    assert failures_of(app, "clerk", ELSEWHERE).failures == FREE_FAILURES  # only these were checked
+    with pytest.raises(LoginRefused):
+        authenticate(engine, "clerk", PASSWORD, clock(), address=ELSEWHERE)
+    clock.advance(seconds=1)
+    assert authenticate(engine, "clerk", PASSWORD, clock(), address=ELSEWHERE).username == "clerk"
 
 
 @sqlite_only
-def test_unknown_user_and_wrong_password_get_the_same_answer(client, staff):
-    unknown = sign_in(client, "nobody", "wrong password!")
-    wrong = sign_in(client, "clerk", "wrong password!")
-    assert unknown.status_code == wrong.status_code == 401
-    assert "Wrong user name or password." in unknown.get_data(as_text=True)
-    assert "Wrong user name or password." in wrong.get_data(as_text=True)
+def test_every_refusal_gets_the_same_answer(app, client, staff):
+    with app.extensions["office"]["engine"].begin() as conn:
+        conn.execute(update(users).where(users.c.username == "facility").values(disabled=True))
+    unknown = sign_in(client, "nobody", WRONG)
+    wrong = sign_in(client, "clerk", WRONG)
+    disabled = sign_in(client, "facility")  # the right password of a disabled account
+    for _ in range(FREE_FAILURES):
+        sign_in(client, "supervisor", WRONG)
+    waiting = sign_in(client, "supervisor")  # the right password, during the delay
+    answers = {refusal(response) for response in (unknown, wrong, disabled, waiting)}
+    assert len(answers) == 1
+    ((status, html),) = answers
+    assert status == 401
+    assert "Wrong user name or password, or too many attempts. Wait a moment and try again." in html
+    assert "supervisor" not in html and "locked" not in html
+
+
+@sqlite_only
+def test_a_supervisor_unlocks_an_account_from_the_command_line(app, runner, client, staff, clock, caplog):
+    for address in (DESK, ELSEWHERE):
+        for _ in range(FREE_FAILURES + 2):
+            sign_in(client, "clerk", WRONG, REMOTE_ADDR=address)
+    assert sign_in(client, "clerk", REMOTE_ADDR=DESK).status_code == 401
+    sign_in(client, "supervisor", WRONG, REMOTE_ADDR=DESK)  # another account's count stays
+
+    caplog.set_level(logging.INFO, logger="kiosk.accounts")
+    result = runner.invoke(args=["user", "unlock", "--username", "Clerk"])
+    assert result.exit_code == 0, result.output
+    assert "Cleared the sign-in delays of clerk (2 address(es))." in result.output
+    (record,) = [r for r in caplog.records if r.name.startswith("kiosk.accounts")]
+    logged = record.getMessage()
+    assert "account clerk" in logged and "(command line)" in logged
+    assert DESK not in logged and ELSEWHERE not in logged
+
+    # At once, the same moment: no delay left at either address.
+    assert failures_of(app, "clerk", ELSEWHERE) is None
+    assert sign_in(client, "clerk", REMOTE_ADDR=DESK).status_code == 302
+    assert failures_of(app, "supervisor", DESK).failures == 1
+
+    unknown = runner.invoke(args=["user", "unlock", "--username", "nobody"])
+    assert unknown.exit_code != 0 and "There is no account 'nobody'." in unknown.output
+
+
+@sqlite_only
+def test_an_address_quiet_for_a_day_is_forgotten(app, client, staff, clock):
+    sign_in(client, "clerk", WRONG, REMOTE_ADDR=ELSEWHERE)
+    clock.advance(days=1, seconds=1)
+    sign_in(client, "clerk", WRONG, REMOTE_ADDR=DESK)  # a new address for the account: stale ones go
+    assert failures_of(app, "clerk", ELSEWHERE) is None
+    assert failures_of(app, "clerk", DESK).failures == 1
 
 
 @sqlite_only
 def test_many_failures_from_one_address_are_throttled(app, client, staff):
-    app.extensions["office"]["login_throttle"].limit = 3
+    from kiosk.throttle import Throttle
+
+    app.extensions["office"]["login_throttle"] = Throttle("3/10 minutes")
     for name in ("a1", "a2", "a3"):
         assert sign_in(client, name, "guess guess").status_code == 401
     assert sign_in(client, "clerk").status_code == 429  # even the right password, from there
@@ -263,16 +389,3 @@ def test_a_disabled_account_loses_its_session_at_once(app, client, staff):
         conn.execute(update(users).where(users.c.username == "clerk").values(disabled=True))
     assert clerk.get("/desk/1/state").status_code == 401
     assert sign_in(app.test_client(), "clerk").status_code == 401
-
-
-def test_the_throttle_forgets_old_failures_and_stale_addresses():
-    from kiosk.accounts.throttle import LoginThrottle
-
-    throttle = LoginThrottle(limit=1, window_s=3600, addresses=2)
-    throttle.failed("192.0.2.1")
-    assert throttle.blocked("192.0.2.1") and not throttle.blocked("192.0.2.2")
-    forgetful = LoginThrottle(limit=1, window_s=0, addresses=2)  # every failure is already old
-    for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
-        forgetful.failed(address)
-    assert not forgetful.blocked("192.0.2.3")
-    assert len(forgetful._failures) <= 2

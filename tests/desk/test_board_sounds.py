@@ -3,11 +3,15 @@
 import datetime as dt
 import io
 import logging
+import threading
+import time
+import urllib.request
 import wave
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kiosk.board.sounds import MAX_SYNTHESES, Speaker
+from kiosk.board.sounds import MAX_SYNTHESES, MAX_WAITING, SLOT_WAIT_S, Speaker, SpeakerBusy
 from tests.system import require_debian_packages
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -110,25 +114,73 @@ def test_spoken_calls_of_earlier_days_are_not_kept(app, client, clock, tmp_path)
 
 
 @sqlite_only
-def test_a_busy_speaker_answers_at_once_and_the_board_just_chimes(app, client, tmp_path):
+def test_a_call_in_six_languages_asked_for_at_once_is_spoken_in_all_of_them(app, live_server, tmp_path):
+    # More requests than synthesis slots, as from six boards at once: they wait their turn.
+    require_debian_packages("espeak-ng")
+    languages = app.extensions["office"]["site"].languages
+    assert len(languages) == 6 > MAX_SYNTHESES
+    assert call(app, 2) == "A001"
+    start = threading.Barrier(len(languages), timeout=10)
+
+    def ask(language: str) -> tuple[int, bytes]:
+        start.wait()
+        url = f"{live_server.url}/board/speech/{language}/A001-2.wav"
+        with urllib.request.urlopen(url, timeout=10) as response:  # an error status raises, with it
+            return response.status, response.read()
+
+    with ThreadPoolExecutor(max_workers=len(languages)) as pool:
+        answers = [pool.submit(ask, lang) for lang in languages]
+        results = [answer.result(timeout=15) for answer in answers]
+    assert [status for status, _ in results] == [200] * len(languages)
+    assert all(read_wav(data)[1] > 0.5 for _, data in results)
+    assert len(kept(tmp_path, "*.wav")) == len(languages) and not kept(tmp_path, "*.part")
+
+
+@sqlite_only
+def test_a_full_speaker_answers_at_once_and_the_board_asks_again(app, client, tmp_path):
     require_debian_packages("espeak-ng")
     assert [call(app, 1), call(app, 1)] == ["A001", "A002"]
     assert speech(client, "nl/A001-1").status_code == 200  # made before the rush
-    slots = app.extensions["office"]["speaker"].slots
-    held = 0
+    admitted = app.extensions["office"]["speaker"].admitted
+    held = hold_all(admitted)
     try:
-        while slots.acquire(blocking=False):  # every synthesis slot taken, as by slow calls
-            held += 1
-        assert held == MAX_SYNTHESES
+        assert held == MAX_SYNTHESES + MAX_WAITING  # every slot and every place to wait for one taken
+        started = time.monotonic()
         response = speech(client, "nl/A002-1")
-        assert response.status_code == 503
-        assert response.get_json()["message"] == "Spoken calls are busy; the board plays the chime alone."
+        assert time.monotonic() - started < SLOT_WAIT_S  # refused without waiting
+        assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+        assert response.get_json()["message"] == "Spoken calls are busy; ask again in a moment."
         assert speech(client, "nl/A001-1").status_code == 200  # kept ones need no slot
         assert client.get("/board/chime.wav").status_code == 200
     finally:
-        for _ in range(held):
-            slots.release()
-    assert speech(client, "nl/A002-1").status_code == 200  # free again: spoken
+        release(admitted, held)
+    assert speech(client, "nl/A002-1").status_code == 200  # asked again: spoken
+
+
+def test_a_slot_not_freed_in_time_is_not_waited_for_longer(tmp_path):
+    require_debian_packages("espeak-ng")
+    speaker = Speaker(tmp_path, slots=1, wait_s=0.2)
+    held = hold_all(speaker.slots)  # a call being made that does not end
+    try:
+        started = time.monotonic()
+        with pytest.raises(SpeakerBusy):
+            speaker.wav("nl", "Nummer A 12, loket 3", dt.date(2026, 11, 24))
+        assert 0.2 <= time.monotonic() - started < 2
+    finally:
+        release(speaker.slots, held)
+    assert not list(tmp_path.iterdir())
+
+
+def hold_all(semaphore) -> int:
+    held = 0
+    while semaphore.acquire(blocking=False):
+        held += 1
+    return held
+
+
+def release(semaphore, count: int) -> None:
+    for _ in range(count):
+        semaphore.release()
 
 
 def test_without_espeak_the_board_only_chimes(tmp_path, caplog):

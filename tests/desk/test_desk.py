@@ -305,6 +305,12 @@ def test_show_in_full_is_logged_with_the_clerk_and_the_time(app, clerk, clock):
     assert clerk.post(f"/desk/1/tickets/{ticket['id'] + 99}/disclose").status_code == 404
 
 
+def test_a_ticket_id_beyond_any_database_integer_is_not_found_at_the_desk(app, clerk):
+    for action in ("disclose", "reprint"):
+        response = clerk.post(f"/desk/1/tickets/{10**30}/{action}")
+        assert response.status_code == 404 and response.get_json()["error"] == "ticket_not_found"
+
+
 @sqlite_only
 def test_only_the_ticket_at_this_counter_is_shown_in_full_and_only_to_a_person(app, clerk, tokens):
     ticket = issue(app)
