@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from .disk import Disk
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_MS = 5000
 PING_IDLE_S = 1.0
@@ -39,8 +41,7 @@ def private_directory(path: Path) -> None:
     """A directory that holds personal data: made if missing, readable by this user only,
     whatever the umask of whoever runs the command."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_uid == os.geteuid():
-        path.chmod(0o700)
+    _only_the_owner(path)
 
 
 def private_file(path: Path) -> None:
@@ -50,8 +51,15 @@ def private_file(path: Path) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        if path.stat().st_uid == os.geteuid():
-            path.chmod(0o600)
+        _only_the_owner(path)
+
+
+def _only_the_owner(path: Path) -> None:
+    """Take group and others' access away (an older install made them 0755 and 0644); the
+    owner's own bits stay as they are."""
+    mode = path.stat()
+    if mode.st_uid == os.geteuid() and mode.st_mode & 0o077:
+        path.chmod(mode.st_mode & 0o700)
 
 
 def make_engine(url: str, held_s: float | None = HELD_S) -> Engine:
@@ -65,6 +73,8 @@ def make_engine(url: str, held_s: float | None = HELD_S) -> Engine:
         options.update(pool_size=10, max_overflow=30)
         engine = create_engine(url, **options)
         _sqlite_transactions(engine)
+        if parsed.database and parsed.database != ":memory:":
+            _watch_the_disk(engine, Disk(Path(parsed.database).parent, on_recovery=engine.dispose))
         # SQLite lets one writer in at a time and its busy handler is not fair: under load a
         # waiting writer can miss the lock for seconds. Writers of this process queue on a
         # lock instead; other processes still meet the busy timeout. Kept in the engine's own
@@ -183,6 +193,21 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _begin(conn):
         readonly = conn.get_execution_options().get("readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _watch_the_disk(engine: Engine, disk: Disk) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _refused(context) -> None:
+        if disk.failed(context.original_exception):
+            context.is_disconnect = True  # a connection opened read-only stays so: drop it
+
+    engine.update_execution_options(disk=disk)
+
+
+def disk_trouble(engine: Engine) -> str | None:
+    """What keeps an SQLite database's disk from taking writes (kiosk.disk), or None."""
+    disk = engine.get_execution_options().get("disk")
+    return disk.trouble() if disk else None
 
 
 def write_lock(engine: Engine) -> AbstractContextManager:

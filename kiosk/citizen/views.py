@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from hardware.card import ReaderError, ReaderState
 
-from .. import pickups
+from .. import pickups, storage
 from ..auth import from_this_pc, require
 from ..checkin import CheckIn
 from ..errors import is_database_down, respond, wants_json
@@ -87,6 +87,8 @@ def out_of_service_reasons() -> list[str]:
         if not is_database_down(exc):
             raise
         reasons.append("database")
+    if storage.disk_trouble(office.engine):  # full or read-only: no ticket could be kept
+        reasons.append("storage")
     snapshot = office.reader.snapshot()
     if snapshot.state == ReaderState.NO_READER or (snapshot.error and str(snapshot.error) in READER_DOWN):
         reasons.append("reader")
