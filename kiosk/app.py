@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from . import commands, errors
+from . import commands, errors, logs, metrics
 from .config import build_config
 from .extensions import babel, csrf, office
 from .i18n import select_locale, set_language_globals
@@ -56,6 +56,8 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(PACKAGE / "translations"))
     app.before_request(set_language_globals)
     app.context_processor(lambda: {"site": office.site})
+    metrics.init_app(app)
+    logs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -66,10 +68,11 @@ def register_blueprints(app: Flask) -> None:
     from .desk.views import bp as desk
     from .home import bp as home
     from .live import VersionPolls
+    from .ops.views import bp as ops
     from .track.views import bp as track
 
     csrf.exempt(api)  # JSON only, with bearer tokens; staff sessions are checked in kiosk.auth
-    for blueprint in (home, api, citizen, accounts, desk, board, track):
+    for blueprint in (home, api, citizen, accounts, desk, board, track, ops, metrics.bp):
         app.register_blueprint(blueprint)
     # Live screens poll the queue version twice a second: answered before Flask (kiosk.live).
     app.wsgi_app = VersionPolls(app.wsgi_app, app.extensions["office"]["queue"])  # type: ignore[method-assign]  # WSGI middleware, as Flask documents

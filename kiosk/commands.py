@@ -1,10 +1,15 @@
-"""The app's commands (serve, init-db, token, translations, queue, pickups, card, user), on `app.cli`."""
+"""The app's commands (serve, init-db, backup, restore, token, translations, queue, pickups, card, user), on
+`app.cli`."""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,12 +19,16 @@ from flask.cli import with_appcontext
 from .tokens import TOKEN_ROLES
 
 TRANSLATIONS = Path(__file__).with_name("translations")
+MIGRATE_RETRY_S = 3.0
+START_LOCK_WAIT_S = 5.0  # at start, another instance's migration is waited for this long, then in the background
+
+log = logging.getLogger(__name__)
 
 
 def register_commands(app: Flask) -> None:
     from .accounts.cli import user
 
-    for command in (serve, init_db, token, translations, queue_cli, pickups_cli, card_cli, user):
+    for command in (serve, init_db, backup, restore, token, translations, queue_cli, pickups_cli, card_cli, user):
         app.cli.add_command(command)
 
 
@@ -73,26 +82,109 @@ def listeners(site, host: str, port: int, kiosk_port: int, no_kiosk: bool, threa
 @listener_options
 @with_appcontext
 def serve(host: str, port: int, kiosk_port: int, no_kiosk: bool, threads: int):
-    """Serve the app with waitress: the office's listener and the kiosk screen's own."""
-    from .storage import schema_is_current
+    """Serve the app with waitress: the office's listener and the kiosk screen's own.
 
-    if not schema_is_current(_office().engine):
-        raise click.ClickException("The database is not up to date: run `kiosk init-db` first.")
+    An older schema is migrated first. While the database cannot be reached the app serves
+    anyway (the kiosk shows that it is out of service) and migrates as soon as it can."""
+    from .storage import SchemaTooNew
+
+    migrator = Migrator(_office().engine)
+    try:
+        migrated = migrator.attempt(START_LOCK_WAIT_S, quiet=True)  # the migrator's own first try logs why not
+    except SchemaTooNew as exc:
+        raise click.ClickException(str(exc)) from None
     # the app itself, not the context-local proxy: waitress serves it from its own threads
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_server(app, listeners(_office().site, host, port, kiosk_port, no_kiosk, threads))
+    run_server(
+        app, listeners(_office().site, host, port, kiosk_port, no_kiosk, threads), None if migrated else migrator
+    )
 
 
-def run_server(app: Flask, where) -> None:
-    from . import housekeeping, server
+def database_away(exc: BaseException) -> bool:
+    """An error that passes once the database is back (or another instance's migration is
+    done); anything else, such as a schema newer than the code, is not waited out."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .errors import is_database_down
+    from .storage import MigrationLockTimeout
+
+    if isinstance(exc, DBAPIError):
+        return is_database_down(exc)
+    return isinstance(exc, (MigrationLockTimeout, DisconnectionError, PoolTimeout, OSError))
+
+
+class Migrator(threading.Thread):
+    """Brings the schema to the code's, trying again every `retry_s` seconds while the
+    database cannot be reached; each kind of failure is logged once."""
+
+    def __init__(self, engine, retry_s: float = MIGRATE_RETRY_S):
+        super().__init__(name="migrations", daemon=True)
+        self.engine, self.retry_s = engine, retry_s
+        self.done = threading.Event()
+        self._seen: set[str] = set()
+        self._release: Callable[[], None] | None = None
+
+    def attempt(self, lock_wait_s: float | None = None, quiet: bool = False) -> bool:
+        """True once the schema is current; False while the database is away. Other errors pass."""
+        from .errors import describe
+        from .storage import MIGRATION_LOCK_WAIT_S, migrate, schema_is_current
+
+        try:
+            if not schema_is_current(self.engine):
+                migrate(self.engine, MIGRATION_LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
+                log.info("database migrated to the newest schema")
+        except Exception as exc:
+            if not database_away(exc):
+                raise
+            kind = describe(exc)
+            if not quiet and kind not in self._seen:
+                self._seen.add(kind)
+                log.warning(
+                    "the database cannot be migrated yet (%s): serving, out of service, trying again every %g s",
+                    kind,
+                    self.retry_s,
+                )
+            return False
+        self.done.set()
+        return True
+
+    def start(self) -> None:
+        from .storage import while_behind
+
+        self._release = while_behind(self.engine)  # before any request: the schema is behind until done
+        super().start()
+
+    def run(self) -> None:
+        from .errors import describe
+        from .storage import SchemaTooNew
+
+        try:
+            while not self.attempt():
+                self.done.wait(self.retry_s)  # a timed wait: never set before a success
+        except Exception as exc:  # noqa: BLE001 - the server must not run on a schema it cannot migrate
+            log.error(
+                "the database cannot be migrated: %s; stopping", exc if isinstance(exc, SchemaTooNew) else describe(exc)
+            )
+            os.kill(os.getpid(), signal.SIGTERM)
+        finally:
+            if self._release is not None:
+                self._release()
+
+
+def run_server(app: Flask, where, migrator: Migrator | None = None) -> None:
+    from . import fleet, housekeeping, logs, server
+
+    logs.configure()
+    if migrator is not None:
+        migrator.start()  # before the listeners: while it runs, a missing table means "not yet"
     servers = server.make_servers(app, where)
     click.echo(f"Serving {app.config['SITE_PROFILE'].municipality} on {server.url(servers[server.OFFICE])}")
     if server.KIOSK in servers:
         kiosk_url = server.url(servers[server.KIOSK])
         app.config["KIOSK_URL"] = kiosk_url
         click.echo(f"The kiosk screen, for this PC's own browser only: {kiosk_url}/kiosk/")
+        fleet.Heartbeat(app).start()  # a kiosk of the office's fleet (an office server is none)
     housekeeping.Timer(app).start()
     server.run(servers)
 
@@ -100,11 +192,62 @@ def run_server(app: Flask, where) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db():
-    """Create or migrate the database to the newest schema."""
-    from .storage import migrate
+    """Create or migrate the database to the newest schema (instances take turns)."""
+    from .storage import MigrationLockTimeout, SchemaTooNew, migrate
 
-    migrate(_office().engine)
+    try:
+        migrate(_office().engine)
+    except (SchemaTooNew, MigrationLockTimeout) as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo("Database is up to date.")
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path):
+    """Copy the SQLite database to PATH (readable by this user only), also while the server runs."""
+    import sqlite3
+
+    from .storage import BackupError
+    from .storage import backup as back_up
+
+    try:
+        back_up(_office().engine, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise click.ClickException(
+            f"The backup failed ({type(exc).__name__}: {exc}); {path} was not written."
+        ) from None
+    click.echo(f"The database is backed up to {path}.")
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="replace the database (the server stopped)")
+@with_appcontext
+def restore(path: Path, yes: bool):
+    """Replace the SQLite database with the backup PATH; the server must be stopped first."""
+    from .storage import BackupError, backup_revision
+    from .storage import restore as put_back
+
+    engine = _office().engine
+    try:
+        revision = backup_revision(path) if engine.dialect.name == "sqlite" else None
+        if revision is not None and not yes:
+            raise click.ClickException(
+                f"{path} is a backup at schema revision {revision}. Restoring replaces the database "
+                f"{engine.url.database} (the old file is kept beside it). Stop the server first, "
+                "then run this again with --yes."
+            )
+        aside = put_back(engine, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored {path} (schema revision {revision}).")
+    if aside is not None:
+        click.echo(f"The database it replaced is kept as {aside}.")
+    click.echo("Start the server: it migrates the database to the newest schema if needed.")
 
 
 @click.group()

@@ -1,5 +1,5 @@
 """The app's state, all of it here: Flask's extensions and the office (site profile, database,
-clock, queue, known tokens, throttles, board speaker, this PC's devices). Blueprints
+clock, queue, known tokens, throttles, board speaker, this kiosk in the fleet, this PC's devices). Blueprints
 import it without cycles; nothing else keeps state per app or per process."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from .board.sounds import Speaker
 from .clock import Clock, OfficeClock
+from .member import Member, kiosk_name
 from .queue import QueueEngine, QueueRules
 from .site import SiteProfile
 from .storage import make_engine
@@ -49,6 +50,7 @@ class Office:
             "login_throttle": Throttle(SIGN_IN_FAILURES),
             "keypad_throttle": Throttle(TYPED_NUMBERS),
             "card_waits": threading.BoundedSemaphore(CARD_WAITERS),
+            "member": Member(kiosk_name(site)),
             "speaker": Speaker(Path(app.config["DATA_DIR"]) / "speech"),
             "devices": Devices(site, app.config["DATA_DIR"], queue),
         }
@@ -87,6 +89,11 @@ class Office:
     def keypad_throttle(self) -> Throttle:
         """National numbers typed at this kiosk."""
         return self._state()["keypad_throttle"]
+
+    @property
+    def member(self) -> Member:
+        """This instance as a kiosk of the office's fleet (kiosk.fleet)."""
+        return self._state()["member"]
 
     @property
     def card_waits(self) -> threading.BoundedSemaphore:
@@ -141,6 +148,14 @@ class Devices:
                 reader.start()
                 self._reader = reader
             return self._reader
+
+    def made_reader(self) -> ReaderService | None:
+        """The reader if something started it, else None: for reports that must not start it."""
+        return self._reader
+
+    def made_printer(self) -> TicketPrinter | None:
+        """The printer if something made it, else None."""
+        return self._printer
 
     def printer(self) -> TicketPrinter:
         with self._lock:

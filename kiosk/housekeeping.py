@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from . import code_requests, pickups, storage
 from .accounts import sessions
 from .clock import OfficeClock
+from .errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Timer(threading.Thread):
                     return True
                 close_day(office)
             except Exception as exc:  # noqa: BLE001 - the timer must outlive any failure
-                log.warning("housekeeping failed (%s); trying again later", type(exc).__name__)
+                log.warning("housekeeping failed (%s); trying again later", describe(exc))
                 return False
             self.done_for = today
             return True

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from hardware.printer import PrinterStatus, PrintOutcome, TicketLabels, TicketPrint, render_html
 
+from .errors import describe
 from .extensions import office
 from .queue import Place, Ticket
 from .services import service_bring, service_name
@@ -66,7 +67,7 @@ def print_ticket(ticket: Ticket, place: Place | None = None) -> PrintOutcome:
         return office.printer.print_ticket(ticket_print(ticket, place))
     except Exception as exc:  # noqa: BLE001 - the ticket is issued; it reaches the citizen on screen
         # The type only: the message could carry ticket or personal details.
-        log.error("ticket %s not printed: %s", ticket.number, type(exc).__name__)
+        log.error("ticket %s not printed: %s", ticket.number, describe(exc))
         return PrintOutcome(False, PrinterStatus.unreachable(type(exc).__name__), "error")
 
 

@@ -138,6 +138,44 @@ staff_sessions = Table(
     Column("ended_at", DateTime),
 )
 
+# The office's kiosks as each instance reports itself every few seconds (kiosk.fleet), and
+# whether staff took it out of service. Numbers and states only: no personal data.
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_seen", DateTime, nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("state", JSON, nullable=False),  # reader, printer, tickets today, screen, clock, reasons
+    Column("held_out", Boolean, nullable=False, default=False),  # out of service by staff
+    Column("message", String(200)),  # staff's words on the out-of-service page
+)
+
+# What staff asked a kiosk to do, and who: each instance fetches its own and marks them done.
+kiosk_commands = Table(
+    "kiosk_commands",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kiosk", String(64), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),  # out_of_service, in_service, reload, restart_*
+    Column("message", String(200)),
+    Column("by", String(80), nullable=False),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("done_at", DateTime),
+)
+
+# An alert from when it was first seen to when it was gone, kept seven days.
+kiosk_alerts = Table(
+    "kiosk_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kiosk", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("started_at", DateTime, nullable=False, index=True),
+    Column("ended_at", DateTime),
+)
+
 # Every "show in full" of a citizen's name and national number at a desk: who and when.
 disclosures = Table(
     "disclosures",

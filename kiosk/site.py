@@ -249,6 +249,8 @@ class ReaderSettings(_Table):
 class KioskSettings(_Table):
     """[kiosk]: how the citizen's screen behaves."""
 
+    # this kiosk on the facility dashboard; KIOSK_NAME overrides it, the host name is the default
+    name: Annotated[str, _check(_host_name, "must be letters, digits and hyphens (like a host name)")] | None = None
     idle_seconds: Annotated[int, _check(lambda s: s >= 15, "must be at least 15 seconds")] = 60
     ticket_without_pickup: bool = False  # a pickup ticket even when the register has no card
     screen_only_tickets: bool = True  # printer down: show the ticket instead of going out of service

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from . import code_requests
 from .checkin import CheckIn, CodeRequestMade
+from .errors import describe
 from .extensions import Office
 from .printing import print_ticket
 from .queue import Place, QueueError, Ticket
@@ -137,6 +138,7 @@ def issue_and_print(
     except QueueError as exc:
         log.warning("no ticket: %s", exc.code)
         return Refused(exc.code)
+    office.member.ticket_taken(ticket.day, ticket.arrived_at)
     remember(Issued(ticket.id, ticket.number, print_failed=True))
     if visit == "new_codes":
         record_code_request(office, ticket, checkin, contact)
@@ -152,19 +154,19 @@ def record_code_request(office: Office, ticket: Ticket, checkin: CheckIn, contac
         )
         checkin = checkin.with_code_request(CodeRequestMade(request.id, request.contact_kind))
     except Exception as exc:  # noqa: BLE001 - the ticket is issued; the clerk takes the request
-        log.error("ticket %s: code request not recorded (%s)", ticket.number, type(exc).__name__)
+        log.error("ticket %s: code request not recorded (%s)", ticket.number, describe(exc))
         checkin = checkin.with_note("code_request_not_recorded")
     try:
         office.queue.update_checkin(ticket.id, checkin.to_json())
     except Exception as exc:  # noqa: BLE001 - the clerk sees the visit without the request
-        log.error("ticket %s: check-in not updated (%s)", ticket.number, type(exc).__name__)
+        log.error("ticket %s: check-in not updated (%s)", ticket.number, describe(exc))
 
 
 def printed(ticket: Ticket, place: Place) -> bool:
     try:
         outcome = print_ticket(ticket, place)
     except Exception as exc:  # noqa: BLE001 - the screen shows the ticket, the desk reprints it
-        log.error("ticket %s not printed (%s)", ticket.number, type(exc).__name__)
+        log.error("ticket %s not printed (%s)", ticket.number, describe(exc))
         return False
     if not outcome.printed:
         log.warning("ticket %s shown on screen only: printer %s", ticket.number, outcome.reason)

@@ -116,16 +116,29 @@
     });
   }
 
-  // Out of service: come back by itself when everything works again.
-  if (data.healthUrl) {
-    const check = async () => {
+  // Twice a second the page asks its own server (no database behind it) whether the kiosk
+  // is in service and whether facility staff asked for a reload: out of service within a
+  // second, and back by itself when everything works again. Asking also tells the server
+  // the screen is alive.
+  if (data.screenUrl) {
+    const shownInService = !data.outOfService;
+    let reloads = null;
+    const ask = async () => {
       try {
-        const response = await fetch(data.healthUrl, { cache: "no-store" });
-        if (response.ok && (await response.json()).in_service) { go(data.homeUrl); return; }
-      } catch (e) { /* still down */ }
-      setTimeout(check, 2000);
+        const response = await fetch(data.screenUrl, { cache: "no-store" });
+        if (response.ok) {
+          const state = await response.json();
+          if (reloads === null) reloads = state.reloads;
+          if (state.reloads !== reloads) { window.location.reload(); return; }
+          if (state.in_service !== shownInService && !leaving) {
+            go(state.in_service ? data.homeUrl : data.resetUrl);
+            return;
+          }
+        }
+      } catch (e) { /* the server restarts */ }
+      setTimeout(ask, 500);
     };
-    setTimeout(check, 2000);
+    ask();
   }
 
   // The on-screen keypad writes into its field (no system keyboard on a kiosk).

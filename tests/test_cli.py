@@ -1,7 +1,9 @@
 """The `kiosk` command."""
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 from sqlalchemy import select
@@ -34,17 +36,20 @@ def test_close_day_expires_and_purges(app, runner, client, clock):
     assert "1 tickets expired, personal data removed from 1 tickets and 0 code requests" in result.output
 
 
-def test_init_db_on_a_fresh_data_dir_then_serve_refuses_an_old_schema(tmp_path):
+def test_init_db_on_a_fresh_data_dir_then_serve_refuses_a_newer_schema(tmp_path):
     env = {"KIOSK_DATA_DIR": str(tmp_path), "PATH": ""}
-    serve = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "serve", "--port", "1"], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert serve.returncode != 0 and "kiosk init-db" in serve.stderr
     init = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "init-db"], capture_output=True, text=True, env=env, timeout=60
     )
     assert init.returncode == 0, init.stderr
     assert (tmp_path / "kiosk.sqlite3").exists()
+    with closing(sqlite3.connect(tmp_path / "kiosk.sqlite3")) as conn, conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    for command in (["serve", "--port", "1"], ["init-db"]):
+        refused = subprocess.run(
+            [sys.executable, "-m", "kiosk.cli", *command], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert refused.returncode != 0 and "revision 9999, newer than this version" in refused.stderr, refused.stderr
 
 
 def test_demo_data_gives_every_screen_something_to_show(app):

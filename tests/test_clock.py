@@ -82,7 +82,7 @@ def test_without_the_databases_clock_nothing_is_expired(engine, database_url, tm
         with app.app_context():
             assert office.clock.offset_s is None
             assert housekeeping.Timer(app).close_day_once() is False
-            assert "housekeeping failed (OperationalError)" in caplog.text
+            assert "housekeeping failed (sqlalchemy.exc.OperationalError" in caplog.text
             assert office.queue.ticket(ticket.id).status == "waiting"
     finally:
         for each in (app, on_time):

@@ -157,6 +157,7 @@ def test_the_landing_page_links_every_screen_from_this_pc(client):
         "Board": "/board/",
         "Status page": "/t/",
         "API": "/api/openapi.json",
+        "Kiosks": "/ops/",
     }
     for href in links(html).values():
         assert client.get(href, follow_redirects=True).status_code == 200, href

@@ -49,7 +49,7 @@ def test_a_failed_day_is_logged_and_tried_again(app, client, clock, monkeypatch,
         monkeypatch.setattr(office.queue, "purge_personal_data", database_away)
         timer = housekeeping.Timer(app)  # not started: one look at a time
         assert timer.close_day_once() is False
-        assert "housekeeping failed (OperationalError)" in caplog.text
+        assert "housekeeping failed (sqlalchemy.exc.OperationalError" in caplog.text
         assert "Testperson" not in caplog.text
         monkeypatch.setattr(office.queue, "purge_personal_data", purge)
         assert timer.close_day_once() is True  # not marked done by the failure

@@ -266,6 +266,8 @@ class Started:
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     return response.status == 200
+            except urllib.error.HTTPError as exc:
+                return exc.code == 503  # it answers: out of service (the kiosk's health says why)
             except OSError:
                 return False
 

@@ -42,6 +42,56 @@ def _counter(summary: str, responses: dict, body: dict | None = None) -> dict:
     return {"post": op}
 
 
+def _kiosk_paths() -> dict[str, Any]:
+    """The fleet of kiosks, for facility tools: an ops token, or a facility or supervisor sign-in."""
+    name = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+    ordered = {"202": {"description": "Ordered: the kiosk carries it out at its next heartbeat (within seconds)"}}
+    ordered |= {"400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR}
+
+    def order(summary: str, body: dict | None = None) -> dict:
+        op: dict[str, Any] = {"summary": summary, "security": [{"bearer": []}], "parameters": name}
+        if body:
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        return {"post": op | {"responses": ordered}}
+
+    message = {"type": "object", "properties": {"message": {"type": "string", "maxLength": 200}}}
+    restart = {
+        "type": "object",
+        "required": ["what"],
+        "properties": {"what": {"type": "string", "enum": ["screen", "browser", "app"]}},
+    }
+    return {
+        "/api/kiosks": {
+            "get": {
+                "summary": "Every kiosk with its last heartbeat and alerts, and the alerts of the last seven days",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {
+                        "description": "The fleet; states and counts only, no personal data",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "kiosks": {"type": "array", "items": {"type": "object"}},
+                                        "alerts": {"type": "array", "items": {"type": "object"}},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": _ERROR,
+                    "403": _ERROR,
+                },
+            }
+        },
+        "/api/kiosks/{name}/out-of-service": order("Take the kiosk out of service, with a message", message),
+        "/api/kiosks/{name}/in-service": order("Put the kiosk back in service"),
+        "/api/kiosks/{name}/reload": order("Reload the kiosk's screen"),
+        "/api/kiosks/{name}/restart": order("Restart the kiosk's screen, browser or app", restart),
+    }
+
+
 def openapi_document(self_url: str) -> dict:
     ticket_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}
     paths: dict[str, Any] = {
@@ -201,6 +251,7 @@ def openapi_document(self_url: str) -> dict:
         "cancel": "Remove from the line",
     }.items():
         paths[f"/api/tickets/{{ticket_id}}/{action}"] = _action(summary)
+    paths.update(_kiosk_paths())
     issued = paths["/api/tickets"]["post"]["responses"]
     issued["200"]["content"] = issued["201"]["content"]  # a replay answers as the issue did
     return {

@@ -13,9 +13,11 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from ..auth import require
+from .. import fleet
+from ..auth import current_principal, require
 from ..checkin import CheckIn, clerk_view
 from ..extensions import office
+from ..member import RESTARTS
 from ..queue import CounterHasTicket, Ticket
 from ..queue.engine import MAX_ID, shown
 from .openapi import openapi_document
@@ -225,3 +227,58 @@ def ticket_action(ticket_id: int, action: str):
     else:
         abort(404, description=f"Unknown ticket action {action!r}.")
     return jsonify(ticket_json(ticket, with_checkin=True))
+
+
+# --- the fleet of kiosks, for facility staff (kiosk.fleet) -----------------------------------
+
+OPS_ROLES = ("ops", "facility", "supervisor")
+
+
+@bp.get("/kiosks")
+@require(*OPS_ROLES)
+def kiosks_list():
+    now = office.clock()
+    return jsonify(
+        kiosks=[kiosk.as_json() for kiosk in fleet.fleet(office.engine, now)],
+        alerts=fleet.recent_alerts(office.engine, now),
+    )
+
+
+def order_kiosk(name: str, kind: str, message: str | None = None):
+    principal = current_principal()
+    by = "unknown" if principal is None else f"{principal.name} ({principal.role})"
+    try:
+        fleet.order(office.engine, name, kind, by=by, now=office.clock(), message=message)
+    except fleet.UnknownKiosk as exc:
+        abort(404, description=str(exc))
+    return jsonify(kiosk=name, ordered=kind), 202
+
+
+@bp.post("/kiosks/<name>/out-of-service")
+@require(*OPS_ROLES)
+def kiosk_out_of_service(name: str):
+    message = json_body(optional=True).get("message", "")
+    if not isinstance(message, str) or len(message) > 200:
+        abort(400, description="'message' must be text of at most 200 characters.")
+    return order_kiosk(name, "out_of_service", message.strip() or None)
+
+
+@bp.post("/kiosks/<name>/in-service")
+@require(*OPS_ROLES)
+def kiosk_in_service(name: str):
+    return order_kiosk(name, "in_service")
+
+
+@bp.post("/kiosks/<name>/reload")
+@require(*OPS_ROLES)
+def kiosk_reload(name: str):
+    return order_kiosk(name, "reload")
+
+
+@bp.post("/kiosks/<name>/restart")
+@require(*OPS_ROLES)
+def kiosk_restart(name: str):
+    what = json_body().get("what")
+    if what not in RESTARTS:
+        abort(400, description=f"Say what to restart: {{'what': one of {', '.join(RESTARTS)}}}.")
+    return order_kiosk(name, f"restart_{what}")

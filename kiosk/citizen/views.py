@@ -15,10 +15,10 @@ from werkzeug.exceptions import HTTPException
 
 from hardware.card import ReaderError, ReaderState
 
-from .. import pickups, storage
+from .. import pickups, service_state
 from ..auth import from_this_pc, require
 from ..checkin import CheckIn
-from ..errors import is_database_down, respond, wants_json
+from ..errors import describe, is_database_down, respond, wants_json
 from ..extensions import csrf, office
 from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
 from ..printing import preview_html
@@ -32,7 +32,6 @@ bp = Blueprint("citizen", __name__, url_prefix="/kiosk")
 
 log = logging.getLogger(__name__)
 
-READER_DOWN = {"no_reader", "reader_gone", "pcsc_down"}
 CARD_WAIT_S = 5  # short: a page left behind keeps its waiting request this long
 DOC_STOP_PHONE = "00800 2123 2123"  # free from Belgium and most of Europe
 DOC_STOP_PHONE_ABROAD = "+32 2 518 2123"
@@ -78,25 +77,6 @@ def card_key(card) -> str:
     return hmac.new(key, card.card_number.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def out_of_service_reasons() -> list[str]:
-    """What keeps this kiosk from serving citizens; codes only, no personal data."""
-    reasons = []
-    try:
-        office.queue.version()
-    except DBAPIError as exc:
-        if not is_database_down(exc):
-            raise
-        reasons.append("database")
-    if storage.disk_trouble(office.engine):  # full or read-only: no ticket could be kept
-        reasons.append("storage")
-    snapshot = office.reader.snapshot()
-    if snapshot.state == ReaderState.NO_READER or (snapshot.error and str(snapshot.error) in READER_DOWN):
-        reasons.append("reader")
-    if not office.site.kiosk.screen_only_tickets and not office.printer.check_status().ready:
-        reasons.append("printer")
-    return reasons
-
-
 def out_of_service(reasons: list[str]):
     """One page in every language of the office: whoever stands here can read it."""
     messages = []
@@ -113,7 +93,11 @@ def out_of_service(reasons: list[str]):
                     ),
                 }
             )
-    return render_template("citizen/out_of_service.html", reasons=reasons, messages=messages), 503
+    staff_message = office.member.held or None  # facility staff's own words, as they wrote them
+    return (
+        render_template("citizen/out_of_service.html", reasons=reasons, messages=messages, staff_message=staff_message),
+        503,
+    )
 
 
 def forget_flow() -> None:
@@ -136,7 +120,7 @@ def error_screen(status: int):
 def log_failure(exc: Exception) -> None:
     # the type and the code lines only: an exception's text may hold a name or a number
     where = "".join(traceback.format_tb(exc.__traceback__)[-3:])
-    log.error("kiosk screen %s failed: %s\n%s", request.endpoint, type(exc).__name__, where)
+    log.error("kiosk screen %s failed: %s\n%s", request.endpoint, describe(exc), where)
 
 
 @bp.errorhandler(CSRFError)
@@ -201,7 +185,7 @@ def screen_context():
 def home():
     forget_flow()
     session.pop("lang", None)  # the next citizen starts in the office's language
-    reasons = out_of_service_reasons()
+    reasons = service_state.reasons()
     if reasons:
         log.warning("kiosk out of service: %s", ", ".join(reasons))
         return out_of_service(reasons)
@@ -213,7 +197,7 @@ def only_for_the_kiosk_pc():
     """The kiosk's screens and reader belong to the kiosk PC's own browser. The office's
     listener refuses them before they get here (kiosk.server); this holds however else the
     app is reached. Its health is for monitoring too, and carries no personal data."""
-    if request.endpoint != "citizen.health" and not from_this_pc():
+    if request.endpoint not in ("citizen.health",) and not from_this_pc():
         abort(404)
 
 
@@ -465,7 +449,7 @@ def take_ticket(flow: Flow, visit_id: str, checkin: CheckIn, contact: str):
     flow_id = request.form.get("flow_id")
     if not flow_id or flow_id != flow.flow_id:
         return go_home()
-    reasons = out_of_service_reasons()  # however the screen was reached: no ticket it cannot deliver
+    reasons = service_state.reasons()  # however the screen was reached: no ticket it cannot deliver
     if reasons:
         log.warning("kiosk out of service: %s", ", ".join(reasons))
         return out_of_service(reasons)
@@ -503,7 +487,7 @@ def ticket():
         place = office.queue.place(ticket)
         details = {"number": ticket.number, "place": place, "preview": preview_html(ticket, place)}
     except Exception as exc:  # noqa: BLE001 - the number alone still tells the citizen their turn
-        log.error("ticket %s shown without details (%s)", issued.number, type(exc).__name__)
+        log.error("ticket %s shown without details (%s)", issued.number, describe(exc))
         details = {"number": issued.number, "place": None, "preview": None}
     screen_only = print_failed or details["preview"] is None
     return render_template(
@@ -560,16 +544,28 @@ def card_state():
 @bp.get("/health")
 def health():
     """This kiosk's state for its own screen and for facility staff: no personal data."""
-    reasons = out_of_service_reasons()
-    printer = office.printer.latest_status
+    reasons = service_state.reasons()
+    printer = office.printer.check_status()
     offset = office.clock.offset_s  # this PC's clock minus the office's (the database's)
-    return jsonify(
+    response = jsonify(
+        kiosk=office.member.name,
         in_service=not reasons,
         reasons=reasons,
         reader=str(office.reader.snapshot().state),
-        printer=printer.as_dict() if printer else None,
+        printer=printer.as_dict(),
         clock_offset_s=None if offset is None else round(offset, 3),
     )
+    response.status_code = 503 if reasons else 200  # for monitoring tools
+    return response
+
+
+@bp.get("/screen")
+def screen_state():
+    """Asked by the kiosk's own page twice a second: in service or not, and the reloads asked
+    by facility staff. That it asks is also how the heartbeat knows the screen is alive."""
+    member = office.member
+    member.screen_asked()
+    return jsonify(in_service=not service_state.reasons(), reloads=member.reloads)
 
 
 # --- the simulated reader, for demos and development --------------------------------------

@@ -20,7 +20,7 @@ SCREENS = [
     ("board.index", "Board", "the hall display with the called numbers"),
     ("track.index", "Status page", "what the QR code on a ticket opens on a phone"),
     ("api.openapi", "API", "the OpenAPI description of the JSON API"),
-    ("ops.index", "Facility", "kiosk health: reader, printer, heartbeat"),
+    ("ops.index", "Kiosks", "facility staff: every kiosk's state and alerts, out of service, reload, restart"),
 ]
 
 

@@ -157,13 +157,15 @@ class Browser:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
-    "contact",
+    "contact, within_s",
     [
-        pytest.param("a@" + "." * 60_000 + "@", id="60 KB that the old pattern took 11 s for"),
-        pytest.param("a" * 256 * 1024, id="256 KB"),
+        # the form shows its screen again, saying why: bounded far below the old 11 s, with room
+        # for a loaded machine (the figure itself is bench/abuse.py's)
+        pytest.param("a@" + "." * 60_000 + "@", 0.5, id="60 KB that the old pattern took 11 s for"),
+        pytest.param("a" * 256 * 1024, 0.050, id="256 KB"),
     ],
 )
-def test_a_huge_contact_is_refused_at_once_while_the_server_keeps_answering(live_server, reader, contact):
+def test_a_huge_contact_is_refused_at_once_while_the_server_keeps_answering(live_server, reader, contact, within_s):
     kiosk = Browser(live_server.url)
     kiosk.get("/kiosk/visit?lang=en")
     kiosk.get("/kiosk/identify?visit=new_codes")
@@ -198,7 +200,7 @@ def test_a_huge_contact_is_refused_at_once_while_the_server_keeps_answering(live
     for elapsed, status, text in refusals:
         # too long for the form (shown again, saying so), or for the server (413)
         assert status == 413 or (status == 200 and contact_error(text) == "Please type at most 200 characters.")
-        assert elapsed < 0.050, f"refused after {elapsed * 1000:.0f} ms"
+        assert elapsed < within_s, f"refused after {elapsed * 1000:.0f} ms"
     assert latencies and max(latencies) < 0.5, f"the other client waited up to {max(latencies) * 1000:.0f} ms"
 
 

@@ -104,8 +104,9 @@ class TestHealth:
     def app_config(self, app_config):
         return {**app_config, "WTF_CSRF_ENABLED": False}
 
-    def test_health_reports_the_printer_after_a_ticket(self, client, reader):
-        assert client.get("/kiosk/health").get_json()["printer"] is None  # nothing printed yet
+    def test_health_reports_the_printer_before_and_after_a_ticket(self, client, reader):
+        before = client.get("/kiosk/health").get_json()["printer"]  # asked on its own, not only at a ticket
+        assert before["ready"] and before["paper"] == "ok"
         form = {"confirmed": ["card"], "flow_id": flow_id(check_screen(client, reader))}
         assert client.post("/kiosk/check", data=form).status_code == 302
         printer = client.get("/kiosk/health").get_json()["printer"]

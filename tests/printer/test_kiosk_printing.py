@@ -28,7 +28,7 @@ def missing_package():
     "devices_printer, logged",
     [
         (RaisingPrinter, "RuntimeError"),
-        (missing_package, "PrinterConfigError"),
+        (missing_package, "hardware.printer.settings.PrinterConfigError"),
     ],
 )
 def test_any_printer_failure_is_an_unprinted_outcome(app, caplog, devices_printer, logged):
