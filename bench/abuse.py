@@ -7,7 +7,9 @@ Prints:
    the form refuses), and another client's p95 on the office's listener meanwhile;
 2. the kiosk page's p95 on the kiosk's listener, alone and with --idle idle connections
    held open on the office's listener;
-3. with PostgreSQL (--postgres or KIOSK_TEST_POSTGRES_URL): the seconds from the thaw of a
+3. the p95 of issuing a ticket (one every 20 ms) while `kiosk pickups import` loads a
+   100,000-row file into the same SQLite database;
+4. with PostgreSQL (--postgres or KIOSK_TEST_POSTGRES_URL): the seconds from the thaw of a
    database that hung (a proxy that stops passing data) to the first ticket issued, and the
    duplicate tickets after 100 issues, each retried by its client until it got an answer,
    while the database hangs and thaws every few seconds.
@@ -158,6 +160,50 @@ def kiosk_page_with_idle_connections(office_port: int, kiosk: str, idle: int) ->
     print(f"kiosk page p95: {alone * 1000:.1f} ms alone, {crowded * 1000:.1f} ms with {idle} idle office connections")
 
 
+def issue_during_import(tmp: Path, rows: int = 100_000) -> None:
+    import datetime as dt
+
+    from kiosk.clock import OfficeClock
+    from kiosk.queue import QueueEngine, QueueRules
+    from kiosk.site import DEMO_PROFILE, load_site_profile
+    from kiosk.storage import make_engine, migrate
+
+    data = tmp / "import"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env["KIOSK_DATA_DIR"] = str(data)
+    subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, timeout=120)
+    engine = make_engine(f"sqlite:///{data / 'kiosk.sqlite3'}")
+    migrate(engine)
+    queue = QueueEngine(engine, QueueRules.from_site(load_site_profile(DEMO_PROFILE)), OfficeClock(engine))
+    arrived = (queue.today() - dt.timedelta(days=3)).isoformat()
+    lines = [f'B{i:09d},85073003328,"Testperson, {i}",Kast A,{arrived}' for i in range(rows)]
+    (data / "cards.csv").write_text("card_number,national_number,name,storage,arrived_on\n" + "\n".join(lines) + "\n")
+    try:
+        queue.issue("pickup", language="nl")
+    except Exception as exc:  # noqa: BLE001  (a closed office: said, and nothing to measure)
+        print(f"issue during a {rows:,}-row import: not measured ({type(exc).__name__}: {exc})")
+        return
+    importer = subprocess.Popen(
+        [*KIOSK, "pickups", "import", str(data / "cards.csv")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    took, due, pause = [], time.perf_counter(), threading.Event()
+    while importer.poll() is None:
+        if time.perf_counter() < due:
+            pause.wait(due - time.perf_counter())
+            continue
+        queue.issue("pickup", language="nl")
+        took.append(time.perf_counter() - due)  # from when it was due: a stall delays all due meanwhile
+        due += 0.020
+    engine.dispose()
+    print(
+        f"issue during a {rows:,}-row pickup import: p95 {p95(took) * 1000:.1f} ms, max {max(took) * 1000:.0f} ms "
+        f"over {len(took)} tickets (import exit {importer.returncode})"
+    )
+
+
 def hung_database(postgres: str, tmp: Path) -> None:
     import sqlalchemy
 
@@ -255,6 +301,7 @@ def main() -> None:
         with started(demo, env, f"http://127.0.0.1:{office}/kiosk/health"):
             refusals(f"http://127.0.0.1:{office}", f"http://127.0.0.1:{kiosk}")
             kiosk_page_with_idle_connections(office, f"http://127.0.0.1:{kiosk}", args.idle)
+        issue_during_import(Path(tmp))
         if args.postgres:
             hung_database(args.postgres, Path(tmp))
         else:

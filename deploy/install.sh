@@ -8,8 +8,12 @@ screen=yes
 [ "${1:-}" = "--server" ] && screen=no
 
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv gcc libpcsclite-dev swig pcscd espeak-ng
-[ "$screen" = yes ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cage chromium
+# python3-dev: pyscard compiles against Python's headers; systemd-timesyncd: the kiosks'
+# clocks stay in step with the office's (the dashboard shows each one's offset)
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-dev gcc libpcsclite-dev swig pcscd \
+    espeak-ng systemd-timesyncd
+# cage runs Chromium under XWayland: without xwayland it exits "Cannot create XWayland server"
+[ "$screen" = yes ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cage chromium xwayland
 
 id snelbalie >/dev/null 2>&1 || useradd --system --home /var/lib/snelbalie --shell /usr/sbin/nologin snelbalie
 usermod -aG lp snelbalie  # the printer's udev rule gives Debian's printer group "lp" access
@@ -36,6 +40,7 @@ if [ "$screen" = yes ]; then
     id kiosk >/dev/null 2>&1 || useradd --create-home --groups video,input,render kiosk
     install -m 644 deploy/systemd/snelbalie-screen.service /etc/systemd/system/
 fi
+systemctl enable --now systemd-timesyncd.service || true
 systemctl daemon-reload
 systemctl enable --now snelbalie.service
 [ "$screen" = yes ] && systemctl enable --now snelbalie-screen.service

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # imported at first use: desks and boards never load the devi
     from hardware.card.reader_service import ReaderService
     from hardware.printer import TicketPrinter
 
-CARD_WAITERS = 2  # screens waiting for the card at once: the kiosk's own page and one left behind
+CARD_WAITERS = 4  # screens waiting for the card at once: the page, and those left (each waits out its 5 s)
 
 babel = Babel()
 csrf = CSRFProtect()

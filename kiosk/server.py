@@ -25,7 +25,7 @@ KIOSK_HOST = "127.0.0.1"
 # Under /kiosk/ the office side answers only the kiosk's health, for monitoring: no personal data.
 OFFICE_KIOSK_PATHS = frozenset({"/kiosk/health"})
 PROXY_HEADERS = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"}
-KIOSK_THREADS = 6  # one screen: its page, its reader's long poll and a few assets at once
+KIOSK_THREADS = 8  # one screen: its page and assets, and up to CARD_WAITERS waiting for the card
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 UNKNOWN_HOST = b"Bad request: this server does not answer to that host name.\n"
