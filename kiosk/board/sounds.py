@@ -26,7 +26,7 @@ RATE = 22050
 VOICES = {"fr": "fr-be", "en": "en-gb"}
 ESPEAK_TIMEOUT_S = 10
 # espeak-ng makes a spoken call in under 10 ms (each of nl, fr-be, de, en-gb, ar and uk, on a
-# 2-core test machine), so a request that finds every slot taken waits for one rather than
+# two-core PC), so a request that finds every slot taken waits for one rather than
 # being refused: six boards asking at once are all answered within a fraction of a second.
 # Waiting holds a waitress thread, so it is bounded twice: at most MAX_WAITING requests wait
 # (more are refused at once) and none for longer than SLOT_WAIT_S. Making and waiting then
