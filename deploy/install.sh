@@ -23,6 +23,12 @@ install -d /etc/snelbalie
 # Readable by the app only: the profile may hold the secret key and the database password,
 # and the kiosk screen's user must not be able to read them.
 [ -f /etc/snelbalie/site.toml ] || install -m 640 -g snelbalie deploy/site.example.toml /etc/snelbalie/site.toml
+# The service's settings, also read by the `kiosk` command, so that on this PC it acts on the
+# office's database and not on a demo one (secrets such as KIOSK_DATABASE_URL go here too).
+if [ ! -f /etc/snelbalie/environment ]; then
+    printf 'KIOSK_SITE=/etc/snelbalie/site.toml\nKIOSK_DATA_DIR=/var/lib/snelbalie\n' > /etc/snelbalie/environment
+    chmod 640 /etc/snelbalie/environment && chgrp snelbalie /etc/snelbalie/environment
+fi
 
 rm -rf /opt/snelbalie && mkdir -p /opt/snelbalie
 cp -r pyproject.toml README.md babel.cfg kiosk hardware templates static /opt/snelbalie/

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.engine import make_url
 
 from .app import create_app
 from .commands import listener_options, listeners, run_server
 from .extensions import office
+from .installed import load_environment, not_as_root_for
 from .site import SiteProfileError
 
 
 def _create_app():
+    installed = load_environment()
+    if os.environ.get("KIOSK_DATA_DIR") and (refusal := not_as_root_for(Path(os.environ["KIOSK_DATA_DIR"]))):
+        raise click.ClickException(refusal)  # before the app makes its first file there
     try:
-        return create_app()
+        app = create_app()
     except SiteProfileError as exc:
         raise click.ClickException(str(exc)) from None
+    if refusal := not_as_root_for(Path(app.config["DATA_DIR"])):
+        raise click.ClickException(refusal)
+    # which office this command is about to act on, beside its answer (stdout)
+    database = make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+    origin = f"settings from {installed}" if installed else "no installed settings"
+    click.echo(f"kiosk: database {database} ({origin})", err=True)
+    return app
 
 
 @click.group(
