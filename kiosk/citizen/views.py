@@ -559,6 +559,14 @@ def health():
     return response
 
 
+@bp.get("/supervisor")
+def supervisor_state():
+    """For the screen's supervisor (kiosk.screen), on this PC: the browser restarts facility
+    staff asked for, and whether the page still reports in (None just after the start)."""
+    member = office.member
+    return jsonify(browser_restarts=member.restarts["browser"], screen_alive=member.screen_alive)
+
+
 @bp.get("/screen")
 def screen_state():
     """Asked by the kiosk's own page twice a second: in service or not, and the reloads asked
