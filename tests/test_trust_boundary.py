@@ -332,3 +332,110 @@ def test_the_kiosk_answers_while_the_office_listener_is_full(tmp_path):
                     sock.close()
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+# --- TLS in front of the office's listener, as deploy/nginx/snelbalie.conf shows ---------------
+
+
+def self_signed(tmp: Path, name: str) -> tuple[Path, Path]:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)  # fixed: no test depends on today's date
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=365 * 30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def test_tls_in_front_of_the_office_as_documented(tmp_path):
+    require_debian_packages("nginx")
+    name = "snelbalie.example.be"
+    site = site_variant(
+        tmp_path,
+        ('public_url = "http://127.0.0.1:8080"', f'public_url = "https://{name}"'),
+        ("[kiosk]", f'[server]\ntrusted_proxy = "127.0.0.1"\nhosts = ["{name}"]\n\n[kiosk]'),
+    )
+    cert, key = self_signed(tmp_path, name)
+    port = free_port()
+    with serving(tmp_path, site, host="127.0.0.1") as served:
+        documented = (ROOT / "deploy/nginx/snelbalie.conf").read_text()
+        server_block = (
+            documented.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+            .replace("/etc/ssl/certs/snelbalie.pem", str(cert))
+            .replace("/etc/ssl/private/snelbalie.key", str(key))
+            .replace("proxy_pass http://127.0.0.1:8080;", f"proxy_pass http://127.0.0.1:{served.office};")
+        )
+        conf = tmp_path / "nginx.conf"
+        conf.write_text(
+            f"daemon off;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/nginx-error.log;\n"
+            "events { worker_connections 64; }\n"
+            f"http {{\n access_log off;\n client_body_temp_path {tmp_path}/body;\n proxy_temp_path {tmp_path}/proxy;\n"
+            f" fastcgi_temp_path {tmp_path}/fastcgi;\n uwsgi_temp_path {tmp_path}/uwsgi;\n scgi_temp_path {tmp_path}/scgi;\n"
+            f"{server_block}\n}}\n"
+        )
+        log = tmp_path / "nginx.out"
+        with open(log, "w") as out:
+            nginx_process = subprocess.Popen(
+                ["nginx", "-c", str(conf), "-p", str(tmp_path)], stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            import http.client
+            import ssl
+
+            context = ssl.create_default_context(cafile=str(cert))
+
+            def ask(method: str, path: str, body: str | None = None, headers: dict | None = None):
+                conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+                conn.connect()  # the name in the certificate is checked against the Host below
+                try:
+                    conn.request(method, path, body=body, headers={"Host": name, **(headers or {})})
+                    response = conn.getresponse()
+                    return response.status, response.getheaders(), response.read().decode()
+                finally:
+                    conn.close()
+
+            context.check_hostname = False  # 127.0.0.1 is dialled; the chain is still verified
+
+            def listening():
+                assert nginx_process.poll() is None, log.read_text()
+                with contextlib.suppress(OSError):
+                    return ask("GET", "/kiosk/health")[0] == 200
+                return False
+
+            wait_until(listening, timeout=30, interval=0.05, what="nginx with TLS to answer")
+            status, headers, page = ask("GET", "/login")
+            assert status == 200
+            cookie = next(value for key, value in headers if key.lower() == "set-cookie")
+            assert "Secure" in cookie and "HttpOnly" in cookie  # over HTTPS the session cookie is Secure
+            assert ask("GET", "/kiosk/")[0] == 404  # through the proxy, never the kiosk's screen
+            issue = {"Content-Type": "application/json", "Authorization": f"Bearer {served.token}"}
+            status, _, ticket = ask("POST", "/api/tickets", '{"service": "pickup"}', issue)
+            assert status == 201 and json.loads(ticket)["status_url"].startswith(f"https://{name}/t/")
+        finally:
+            nginx_process.terminate()
+            try:
+                nginx_process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                nginx_process.kill()
+                nginx_process.wait(timeout=10)
