@@ -6,6 +6,8 @@ the reason. Under CI (CI=true) a missing part fails the run instead: CI must run
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import time
 
@@ -61,3 +63,23 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_group(process: subprocess.Popen, timeout_s: float = 20) -> None:
+    """End a process started with start_new_session=True, with its whole group: SIGTERM, then
+    SIGKILL once `timeout_s` has passed."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,15 +13,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.system import wait_until
+from tests.system import free_port, stop_group, wait_until
 
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Supervisor:
@@ -48,12 +40,8 @@ class Supervisor:
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
+        if self._process is not None:
+            stop_group(self._process)
         self._thread.join(timeout=30)
 
 

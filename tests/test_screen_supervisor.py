@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -19,27 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests.live import CHROMIUM, CHROMIUM_ARGS
-from tests.system import require_debian_packages, wait_until
+from tests.system import free_port, require_debian_packages, stop_group, wait_until
 
 pytestmark = pytest.mark.browser
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
 SCREEN = [sys.executable, "-m", "kiosk.screen"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def supervisor_state(kiosk: str) -> dict | None:
@@ -113,7 +96,7 @@ def test_the_screen_waits_for_the_app_and_restarts_its_browser_when_asked_or_stu
         assert "the kiosk's page stopped reporting in" in screen_log.read_text()
         wait_until(alive, timeout=60, interval=0.2, what="the page reporting in again")
     finally:
-        stop(screen)
+        stop_group(screen, timeout_s=30)
         if app is not None:
-            stop(app)
+            stop_group(app)
     assert "browser ended" not in screen_log.read_text()  # every restart was the supervisor's own

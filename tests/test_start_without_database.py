@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from sqlalchemy.engine import make_url
 from kiosk.site import DEMO_PROFILE
 from kiosk.storage import make_engine, schema_is_current
 from tests.netproxy import TcpProxy
-from tests.system import wait_until
-from tests.test_trust_boundary import KIOSK, Served, free_port, request
+from tests.system import free_port, stop_group, wait_until
+from tests.test_trust_boundary import KIOSK, Served, request
 
 ISSUE = {"Content-Type": "application/json"}
 
@@ -44,12 +43,7 @@ def serve_without_init_db(tmp: Path, database_url: str):
         wait_until(answers, timeout=60, interval=0.05, what="kiosk serve to answer")
         yield served
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_group(process)
 
 
 def issued(served: Served) -> bool:

@@ -11,7 +11,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,19 +23,13 @@ from pathlib import Path
 
 from kiosk.site import DEMO_PROFILE as DEMO_SITE
 from tests.sites import site_variant
-from tests.system import missing, require_debian_packages, wait_until
+from tests.system import free_port, missing, require_debian_packages, stop_group, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
 HOST_SIDE, OTHER_SIDE = "10.203.0.1", "10.203.0.2"  # TEST-NET-like private pair of the veth link
 KIOSK_SCREENS = ["/kiosk/", "/kiosk/visit", "/kiosk/lost", "/kiosk/identify", "/kiosk/identify/number"]
 KIOSK_SCREENS += ["/kiosk/check", "/kiosk/confirm", "/kiosk/ticket", "/kiosk/card", "/kiosk/dev/cards"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(url: str, method: str = "GET", headers: dict | None = None, body: bytes | None = None):
@@ -95,12 +88,7 @@ def serving(tmp: Path, site: Path, host: str = "0.0.0.0"):
         wait_until(answers, timeout=60, interval=0.05, what="kiosk serve to answer")
         yield served
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_group(process)
 
 
 def with_server_table(tmp: Path, table: str) -> Path:

@@ -197,7 +197,7 @@ def only_for_the_kiosk_pc():
     """The kiosk's screens and reader belong to the kiosk PC's own browser. The office's
     listener refuses them before they get here (kiosk.server); this holds however else the
     app is reached. Its health is for monitoring too, and carries no personal data."""
-    if request.endpoint not in ("citizen.health",) and not from_this_pc():
+    if request.endpoint != "citizen.health" and not from_this_pc():
         abort(404)
 
 
