@@ -2,8 +2,10 @@
 
 "Issue" is the call to TicketPrinter.print_ticket with a fresh TicketPrint; "received" is
 when the fake network printer (127.0.0.1) got the job's last byte. That includes rendering,
-connecting, the status round trip, sending and closing. The last figure is the kiosk's
-whole path: the citizen's "Take a ticket" (ticket stored in SQLite, then printed).
+connecting, the status round trip, sending and closing. The Arabic and Ukrainian tickets
+print their citizen's lines as pictures (GS v 0) on a Latin code page; the Ukrainian one also
+as text on WPC1251. The last figure is the kiosk's whole path: the citizen's "Take a ticket"
+(ticket stored in SQLite, then printed).
 
     .venv/bin/python bench/print.py [--runs 50]
 """
@@ -20,13 +22,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hardware.printer import TicketPrint, TicketPrinter, render_escpos  # noqa: E402
+from hardware.printer import TicketPrint, TicketPrinter  # noqa: E402
 from hardware.printer.fake_printer import FakeNetworkPrinter  # noqa: E402
-from tests.printer.conftest import FRENCH_LABELS  # noqa: E402  (the bench's ticket is French)
+from tests.printer.conftest import ARABIC, DUTCH_LABELS, FRENCH_LABELS, UKRAINIAN  # noqa: E402
+
+# (name, ticket overrides, printer settings): the French ticket is the one measured before.
+TICKETS = [
+    ("French", {}, {}),
+    ("Arabic", ARABIC, {}),
+    ("Ukrainian", UKRAINIAN, {}),
+    ("Ukrainian, code page cp1251", UKRAINIAN, {"code_page": "cp1251"}),
+]
 
 
-def ticket(n: int) -> TicketPrint:
-    return TicketPrint(
+def ticket(n: int, **overrides) -> TicketPrint:
+    values = dict(
         municipality="Gemeente Demostad",
         number=f"A{n % 1000:03d}",
         service_name="Réinitialisation du code PIN",
@@ -43,7 +53,10 @@ def ticket(n: int) -> TicketPrint:
         footer="Burgerzaken Demostad - snelbalie",
         language="fr",
         labels=FRENCH_LABELS,
+        labels_main=DUTCH_LABELS,
     )
+    values.update(overrides)
+    return TicketPrint(**values)
 
 
 def main() -> int:
@@ -51,37 +64,54 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     runs = parser.parse_args().runs
 
-    for paper in (58, 80):
-        size = len(render_escpos(ticket(12), paper_width_mm=paper))
-        print(f"ticket bytes, {paper} mm paper: {size}")
+    for name, overrides, settings in TICKETS:
+        for paper in (58, 80):
+            printer = TicketPrinter({"paper_width_mm": paper, **settings})
+            size = len(printer.render(ticket(12, **overrides)))  # also the warm-up: fonts, glyph checks
+            render_ms = []
+            for n in range(1, 21):
+                started = time.perf_counter()
+                printer.render(ticket(n, **overrides))
+                render_ms.append((time.perf_counter() - started) * 1000)
+            print(
+                f"{name} ticket bytes, {paper} mm paper: {size}; rendering median {statistics.median(render_ms):.2f} ms"
+            )
 
-    for paper in (58, 80):
-        with FakeNetworkPrinter() as fake:
-            printer = TicketPrinter(fake.settings(paper_width_mm=paper))
-            printer.print_ticket(ticket(0))  # warm-up: imports, first connection
-            fake.wait_for_job(5.0)
-            latencies, calls = [], []
-            for n in range(1, runs + 1):
-                fresh = ticket(n)
-                issued = time.perf_counter()
-                outcome = printer.print_ticket(fresh)
-                returned = time.perf_counter()
-                if not outcome.printed:
-                    print(f"run {n}: not printed ({outcome.reason})", file=sys.stderr)
-                    return 1
-                job = fake.wait_for_job(5.0)
-                latencies.append((job.received_at - issued) * 1000)
-                calls.append((returned - issued) * 1000)
-        latencies.sort()
-        print(
-            f"issue -> bytes received, {paper} mm, fake network printer: "
-            f"median {statistics.median(latencies):.2f} ms, "
-            f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms, "
-            f"max {latencies[-1]:.2f} ms (n={runs}); "
-            f"print_ticket returns after median {statistics.median(calls):.2f} ms"
-        )
+    for name, overrides, settings in TICKETS:
+        for paper in (58, 80):
+            line = issue_to_printer(runs, paper, overrides, settings)
+            if line is None:
+                return 1
+            print(f"{name}: {line}")
     print(kiosk_issue_to_printer(runs))
     return 0
+
+
+def issue_to_printer(runs: int, paper: int, overrides: dict, settings: dict) -> str | None:
+    with FakeNetworkPrinter() as fake:
+        printer = TicketPrinter(fake.settings(paper_width_mm=paper, **settings))
+        printer.print_ticket(ticket(0, **overrides))  # warm-up: imports, first connection, fonts
+        fake.wait_for_job(5.0)
+        latencies, calls = [], []
+        for n in range(1, runs + 1):
+            fresh = ticket(n, **overrides)
+            issued = time.perf_counter()
+            outcome = printer.print_ticket(fresh)
+            returned = time.perf_counter()
+            if not outcome.printed:
+                print(f"run {n}: not printed ({outcome.reason})", file=sys.stderr)
+                return None
+            job = fake.wait_for_job(5.0)
+            latencies.append((job.received_at - issued) * 1000)
+            calls.append((returned - issued) * 1000)
+    latencies.sort()
+    return (
+        f"issue -> bytes received, {paper} mm, fake network printer: "
+        f"median {statistics.median(latencies):.2f} ms, "
+        f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.2f} ms, "
+        f"max {latencies[-1]:.2f} ms (n={runs}); "
+        f"print_ticket returns after median {statistics.median(calls):.2f} ms"
+    )
 
 
 def kiosk_issue_to_printer(runs: int) -> str:

@@ -68,11 +68,13 @@ def register_blueprints(app: Flask) -> None:
     from .desk.views import bp as desk
     from .home import bp as home
     from .live import VersionPolls
+    from .office.views import bp as back_office
     from .ops.views import bp as ops
+    from .supervision.views import bp as supervision
     from .track.views import bp as track
 
     csrf.exempt(api)  # JSON only, with bearer tokens; staff sessions are checked in kiosk.auth
-    for blueprint in (home, api, citizen, accounts, desk, board, track, ops, metrics.bp):
+    for blueprint in (home, api, citizen, accounts, desk, board, track, ops, back_office, supervision, metrics.bp):
         app.register_blueprint(blueprint)
     # Live screens poll the queue version twice a second: answered before Flask (kiosk.live).
     app.wsgi_app = VersionPolls(app.wsgi_app, app.extensions["office"]["queue"])  # type: ignore[method-assign]  # WSGI middleware, as Flask documents

@@ -24,12 +24,29 @@ VERSION = 1
 T = TypeVar("T")
 
 
+AUTHENTICITY = ("valid", "invalid", "not_checked")
+PHOTO = ("matches", "differs", "not_checked")
+
+
+@dataclass(frozen=True)
+class CardCertificate:
+    """A certificate the card carries (hardware.card.card_checks): "authentication" or "signing"."""
+
+    kind: str | None = None
+    valid_until: str | None = None  # ISO date
+
+
 @dataclass(frozen=True)
 class Card:
-    """The card in the reader: its type (e.g. "F+") and whether it had expired."""
+    """The card in the reader: its type (e.g. "F+"), whether it had expired, and its checks
+    once known: whether its data is what the national register signed (`authenticity`),
+    whether the photo matches its hash, and the certificates it carries (() for none)."""
 
     type: str | None = None
     expired: bool | None = None
+    authenticity: str | None = None  # one of AUTHENTICITY; None: not known (yet)
+    photo: str | None = None  # one of PHOTO
+    certificates: tuple[CardCertificate, ...] | None = None  # None: not read
 
 
 @dataclass(frozen=True)
@@ -81,9 +98,15 @@ class CheckIn:
     missing: tuple[str, ...] = ()  # and those they did not
     pickup: PickupPlace | None = None
     code_request: CodeRequestMade | None = None
+    doc_stop: str | None = None  # ISO date the card was blocked with DOC STOP, for a reactivation
 
     def with_note(self, note: str) -> CheckIn:
         return dataclasses.replace(self, notes=(*self.notes, note))
+
+    def with_card_checks(self, card: Card, notes: tuple[str, ...]) -> CheckIn:
+        """The card's checks, known after the ticket, and the notes that follow from them."""
+        added = tuple(note for note in notes if note not in self.notes)
+        return dataclasses.replace(self, card=card, notes=(*self.notes, *added))
 
     def with_code_request(self, code_request: CodeRequestMade) -> CheckIn:
         return dataclasses.replace(self, code_request=code_request)
@@ -105,6 +128,7 @@ class CheckIn:
             "missing": list(self.missing),
             "pickup": _kept(self.pickup),
             "code_request": _kept(self.code_request),
+            **({"doc_stop": self.doc_stop} if self.doc_stop else {}),  # only a reactivation has it
         }
 
     @classmethod
@@ -115,7 +139,7 @@ class CheckIn:
         card, pickup, code_request = (_table(data.get(key)) for key in ("card", "pickup", "code_request"))
         return cls(
             visit=_text(data.get("visit")),
-            card=_known(Card(_text(card.get("type")), _flag(card.get("expired")))) if card else None,
+            card=_known(_card(card)) if card else None,
             lost_card=data.get("lost_card") is True,
             identity=Identity(_text(data.get("name")), _text(data.get("national_number"))),
             age=_number(data.get("age")),
@@ -129,6 +153,7 @@ class CheckIn:
             code_request=_known(CodeRequestMade(_number(code_request.get("id")), _text(code_request.get("contact"))))
             if code_request
             else None,
+            doc_stop=_text(data.get("doc_stop")),
         )
 
 
@@ -149,6 +174,7 @@ def clerk_view(checkin: CheckIn | None) -> dict:
         "missing": list(checkin.missing),
         "pickup": _kept(checkin.pickup),
         "code_request": _kept(checkin.code_request),
+        **({"doc_stop": checkin.doc_stop} if checkin.doc_stop else {}),
     }
 
 
@@ -164,8 +190,30 @@ def _kept(part: Any) -> dict | None:
     """A part's known keys, None when none is known."""
     if part is None:
         return None
-    kept = {key: value for key, value in dataclasses.asdict(part).items() if value is not None}
+    # tuples (the certificates) as lists: what JSON gives back
+    kept = {key: list(v) if isinstance(v, tuple) else v for key, v in dataclasses.asdict(part).items() if v is not None}
     return kept or None
+
+
+def _card(data: Mapping) -> Card:
+    certificates = data.get("certificates")
+    return Card(
+        _text(data.get("type")),
+        _flag(data.get("expired")),
+        _one_of(data.get("authenticity"), AUTHENTICITY),
+        _one_of(data.get("photo"), PHOTO),
+        tuple(
+            CardCertificate(_text(c.get("kind")), _text(c.get("valid_until")))
+            for c in certificates
+            if isinstance(c, Mapping)
+        )
+        if isinstance(certificates, list)
+        else None,
+    )
+
+
+def _one_of(value: Any, known: tuple[str, ...]) -> str | None:
+    return value if value in known else None
 
 
 def _known(part: T) -> T | None:

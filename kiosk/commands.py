@@ -173,7 +173,7 @@ class Migrator(threading.Thread):
 
 
 def run_server(app: Flask, where, migrator: Migrator | None = None) -> None:
-    from . import fleet, housekeeping, logs, server
+    from . import fleet, housekeeping, logs, outbox, server, turn_soon
 
     logs.configure()
     if migrator is not None:
@@ -186,7 +186,14 @@ def run_server(app: Flask, where, migrator: Migrator | None = None) -> None:
         click.echo(f"The kiosk screen, for this PC's own browser only: {kiosk_url}/kiosk/")
         fleet.Heartbeat(app).start()  # a kiosk of the office's fleet (an office server is none)
     housekeeping.Timer(app).start()
-    server.run(servers)
+    sender = outbox.Worker(app)  # every instance sends: their leases keep them from sending a message twice
+    sender.start()
+    if app.config["SITE_PROFILE"].kiosk.turn_soon_ahead:
+        turn_soon.Watch(app).start()
+    try:
+        server.run(servers)
+    finally:
+        sender.stop(timeout_s=5)  # a send cut short is sent again once its lease runs out
 
 
 @click.command("init-db")

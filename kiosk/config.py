@@ -45,6 +45,8 @@ def build_config(instance_path: str, overrides: dict | None = None, environ=os.e
     # refused too (Flask's default: 500 KB); the forms bound each of their fields tighter still.
     config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
     config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+    # ... except a pickup register file, sent by the back office (about 25,000 cards)
+    config.setdefault("REGISTER_UPLOAD_MAX", 2 * 1024 * 1024)
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     # over HTTPS the browser must never send the session cookie over plain HTTP

@@ -92,7 +92,7 @@ def register_errorhandlers(app: Flask) -> None:
             own = app.error_handler_spec.get(name, {}).get(None, {}).get(HTTPException)
             if own is not None:
                 return own(exc)
-        limit_kb = (app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024
+        limit_kb = (request.max_content_length or 0) // 1024  # a route may allow more (a register file)
         return respond(
             413,
             "request_entity_too_large",

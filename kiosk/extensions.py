@@ -136,15 +136,17 @@ class Devices:
         with self._lock:
             if self._reader is None:
                 from hardware.card import make_reader_service
+                from hardware.card.authenticity import load_trust_anchors
                 from hardware.card.simulated_service import SimulatedReaderService
 
                 kind, name_filter = self.site.reader.kind, self.site.reader.name_filter
+                anchors = load_trust_anchors(self.site.reader.trust_anchors)  # checked when the profile loaded
                 reader: ReaderService
                 if kind == "simulated":
                     # fake cards' ages and validity follow the office's own calendar
-                    reader = SimulatedReaderService(name_filter, today=self.queue.today)
+                    reader = SimulatedReaderService(name_filter, today=self.queue.today, trust_anchors=anchors)
                 else:
-                    reader = make_reader_service(kind, name_filter)
+                    reader = make_reader_service(kind, name_filter, anchors)
                 reader.start()
                 self._reader = reader
             return self._reader

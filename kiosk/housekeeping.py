@@ -9,7 +9,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from . import code_requests, pickups, storage
+from . import code_requests, outbox, pickups, storage, turn_soon
 from .accounts import sessions
 from .clock import OfficeClock
 from .errors import describe
@@ -23,6 +23,9 @@ class Report:
     tickets_purged: int
     code_requests_purged: int
     pickups_purged: int
+    outbox_purged: int  # addresses of messages sent or given up
+    code_requests_cancelled: int  # never ordered on the day of the visit
+    code_reminders: int
 
 
 def close_day(office) -> Report:
@@ -30,14 +33,22 @@ def close_day(office) -> Report:
     database first, and nothing is expired or purged when that cannot be done."""
     office.clock.sync()
     queue, site = office.queue, office.site
-    before = office.clock() - dt.timedelta(days=site.retention_days)
+    now = office.clock()
+    before = now - dt.timedelta(days=site.retention_days)
+    # closed first, so that what closes today is purged with the rest once past the retention
+    cancelled = code_requests.cancel_unordered(office.engine, queue.business_day(), now)
+    reminders = code_requests.send_reminders(office.engine, site.codes, now)
     report = Report(
         expired=queue.close_past_days(),
         tickets_purged=queue.purge_personal_data(site.retention_days),
         code_requests_purged=code_requests.purge_personal_data(office.engine, before),
         pickups_purged=pickups.purge_collected(office.engine, before),
+        outbox_purged=outbox.purge(office.engine, before, office.clock()),
+        code_requests_cancelled=cancelled,
+        code_reminders=reminders,
     )
     sessions.purge(office.engine, before)
+    turn_soon.purge_past_days(office.engine, queue.business_day())
     storage.checkpoint(office.engine)
     log.info("housekeeping: %s", report)  # counts only
     return report

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -28,8 +29,10 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
+    func,
     literal,
     null,
+    or_,
     select,
     true,
     update,
@@ -42,6 +45,7 @@ from .schema import pickups
 from .storage import reading, write_lock, writing
 
 COLUMNS = ("card_number", "national_number", "name", "storage", "arrived_on")
+EXPORT_COLUMNS = (*COLUMNS, "collected_at", "collected_by")
 _CARD_NUMBER = re.compile(r"^[A-Z0-9]{6,32}$")
 # A longer field makes its line a bad one, refused before it is looked at further: name and
 # storage are the register's column widths (never cut short), the others short codes as typed
@@ -92,7 +96,8 @@ def parse_pickups(data: bytes, today: dt.date) -> list[Pickup]:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
         raise PickupImportError([f"line 1: {_csv_problem(exc)}"]) from None
-    if sorted(header) != sorted(COLUMNS):
+    # an export (EXPORT_COLUMNS) imports again: what it adds is not the register's to take
+    if not set(COLUMNS) <= set(header) <= set(EXPORT_COLUMNS) or len(set(header)) != len(header):
         raise PickupImportError([f"line 1: the columns must be {', '.join(COLUMNS)} (found: {', '.join(header)})"])
     problems: list[str] = []
     rows: list[Pickup] = []
@@ -113,43 +118,57 @@ def parse_pickups(data: bytes, today: dt.date) -> list[Pickup]:
             problems.append(f"line {line}: {len(row)} fields instead of {len(header)}")
             continue
         values = {name: cell.strip() for name, cell in zip(header, row, strict=True)}
-        wrong = [
-            f"{name} has {len(values[name])} characters, at most {limit}"
-            for name, limit in FIELD_MAX.items()
-            if len(values[name]) > limit
-        ]
-        if wrong:  # and nothing more is read from a line this long
+        pickup, wrong = check_row(values, today)
+        if pickup is not None and pickup.card_number in seen:
+            wrong = [f"card_number {pickup.card_number} is also on line {seen[pickup.card_number]}"]
+        if wrong or pickup is None:
             problems.append(f"line {line}: " + "; ".join(wrong))
             continue
-        card = values["card_number"].replace("-", "").replace(" ", "").upper()
-        number = re.sub(r"[.\- ]", "", values["national_number"])
-        if not _CARD_NUMBER.match(card):
-            wrong.append("card_number must be 6 to 32 letters or digits")
-        elif card in seen:
-            wrong.append(f"card_number {card} is also on line {seen[card]}")
-        if not (len(number) == 11 and number.isdigit() and is_valid_national_number(number)):
-            wrong.append("national_number is not a valid national number (11 digits, mod-97 check)")
-        if not values["name"]:
-            wrong.append("name is empty")
-        if not values["storage"]:
-            wrong.append("storage is empty")
-        arrived: dt.date | None = None
-        try:
-            arrived = dt.date.fromisoformat(values["arrived_on"])
-            if arrived > today:
-                wrong.append("arrived_on is in the future")
-        except ValueError:
-            wrong.append("arrived_on must be a date like 2026-11-23")
-        if wrong or arrived is None:
-            problems.append(f"line {line}: " + "; ".join(wrong))
-            continue
-        seen[card] = line
-        rows.append(Pickup(card, number, values["name"], values["storage"], arrived))
+        seen[pickup.card_number] = line
+        rows.append(pickup)
     if problems:
         raise PickupImportError(problems)
     if not rows:
         raise PickupImportError(["the file has no rows after the column names"])
     return rows
+
+
+def check_row(values: dict[str, str], today: dt.date) -> tuple[Pickup | None, list[str]]:
+    """One card's fields as typed (a file's line or the back office's form): the card, or
+    what is wrong with them."""
+    wrong = [
+        f"{name} has {len(values.get(name, ''))} characters, at most {limit}"
+        for name, limit in FIELD_MAX.items()
+        if len(values.get(name, "")) > limit
+    ]
+    if wrong:  # and nothing more is read from a field this long
+        return None, wrong
+    values = {name: values.get(name, "").strip() for name in COLUMNS}
+    card = normalised_card_number(values["card_number"])
+    number = digits_only(values["national_number"])
+    if not _CARD_NUMBER.match(card):
+        wrong.append("card_number must be 6 to 32 letters or digits")
+    if not (len(number) == 11 and number.isdigit() and is_valid_national_number(number)):
+        wrong.append("national_number is not a valid national number (11 digits, mod-97 check)")
+    if not values["name"]:
+        wrong.append("name is empty")
+    if not values["storage"]:
+        wrong.append("storage is empty")
+    arrived: dt.date | None = None
+    try:
+        arrived = dt.date.fromisoformat(values["arrived_on"])
+        if arrived > today:
+            wrong.append("arrived_on is in the future")
+    except ValueError:
+        wrong.append("arrived_on must be a date like 2026-11-23")
+    if wrong or arrived is None:
+        return None, wrong
+    return Pickup(card, number, values["name"], values["storage"], arrived), []
+
+
+def digits_only(national_number: str) -> str:
+    """As typed, "85.07.30-033.28", as kept: 85073003328."""
+    return re.sub(r"[.\- ]", "", national_number.strip())
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -250,13 +269,159 @@ def purge_collected(engine: Engine, before: dt.datetime) -> int:
         ).rowcount
 
 
-def mark_collected(engine: Engine, card_number: str, now: dt.datetime) -> bool:
+def mark_collected(engine: Engine, card_number: str, by: str, now: dt.datetime) -> bool:
+    """The card was handed over; False if the register has no such card waiting."""
     with writing(engine) as conn:
         return (
             conn.execute(
                 update(pickups)
-                .where(pickups.c.card_number == card_number, pickups.c.collected_at.is_(None))
-                .values(collected_at=now)
+                .where(pickups.c.card_number == normalised_card_number(card_number), pickups.c.collected_at.is_(None))
+                .values(collected_at=now, collected_by=by)
             ).rowcount
             == 1
         )
+
+
+def normalised_card_number(text: str) -> str:
+    """As the register keeps it: "b-123 456 789" is B123456789."""
+    return text.replace("-", "").replace(" ", "").upper()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A register entry as the back office shows it."""
+
+    card_number: str
+    national_number: str
+    name: str
+    storage: str
+    arrived_on: dt.date
+    collected_at: dt.datetime | None
+    collected_by: str | None
+    reminded_at: dt.datetime | None
+
+
+STATUSES = ("ready", "collected", "reminder_due")
+
+
+def entries(
+    engine: Engine,
+    status: str = "ready",
+    query: str = "",
+    today: dt.date | None = None,
+    reminder_days: int = 30,
+    limit: int = 200,
+) -> list[Entry]:
+    """Entries by status, oldest arrival first, optionally matching `query` in the card
+    number, the name or the storage place. "reminder_due": ready for longer than
+    `reminder_days` before `today`, and not reminded since."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    clauses: list[ColumnElement[bool]] = [
+        pickups.c.collected_at.is_not(None) if status == "collected" else pickups.c.collected_at.is_(None)
+    ]
+    if status == "reminder_due":
+        if today is None:
+            raise ValueError("the reminders due are counted from a date")
+        waited = today - dt.timedelta(days=reminder_days)
+        clauses += [
+            pickups.c.arrived_on <= waited,
+            or_(pickups.c.reminded_at.is_(None), pickups.c.reminded_at < dt.datetime.combine(waited, dt.time())),
+        ]
+    query = query.strip()
+    if query:
+        words, card = _containing(query.lower()), _containing(normalised_card_number(query))
+        clauses.append(
+            or_(
+                pickups.c.card_number.like(card, escape="\\"),
+                func.lower(pickups.c.name).like(words, escape="\\"),
+                func.lower(pickups.c.storage).like(words, escape="\\"),
+            )
+        )
+    order = pickups.c.collected_at.desc() if status == "collected" else pickups.c.arrived_on
+    with reading(engine) as conn:
+        rows = conn.execute(select(pickups).where(*clauses).order_by(order, pickups.c.card_number).limit(limit)).all()
+    return [
+        Entry(
+            row.card_number,
+            row.national_number,
+            row.name,
+            row.storage,
+            row.arrived_on,
+            row.collected_at,
+            row.collected_by,
+            row.reminded_at,
+        )
+        for row in rows
+    ]
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own % and _ taken as they are."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def save(engine: Engine, values: dict[str, str], today: dt.date, now: dt.datetime) -> Pickup:
+    """Add one card or correct it (by its card number), checked as a file's line is;
+    raises PickupImportError with what is wrong. A corrected card is ready again."""
+    pickup, wrong = check_row(values, today)
+    if pickup is None:
+        raise PickupImportError(wrong)
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
+    row = dict(
+        card_number=pickup.card_number,
+        national_number=pickup.national_number,
+        name=pickup.name,
+        storage=pickup.storage,
+        arrived_on=pickup.arrived_on,
+        imported_at=now,
+    )
+    stmt = dialect.insert(pickups).values(**row)
+    with writing(engine) as conn:
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["card_number"], set_={**row, "collected_at": None, "collected_by": None}
+            )
+        )
+    return pickup
+
+
+def mark_reminded(engine: Engine, card_numbers: list[str], now: dt.datetime) -> int:
+    """A reminder letter was printed (or sent) for these waiting cards."""
+    with writing(engine) as conn:
+        return conn.execute(
+            update(pickups)
+            .where(pickups.c.card_number.in_(card_numbers), pickups.c.collected_at.is_(None))
+            .values(reminded_at=now)
+        ).rowcount
+
+
+def export_rows(items: list[Entry]) -> list[list]:
+    """The entries as rows under EXPORT_COLUMNS: the import's columns first, so an export of
+    the waiting cards can be imported again."""
+    return [
+        [e.card_number, e.national_number, e.name, e.storage, e.arrived_on, e.collected_at, e.collected_by]
+        for e in items
+    ]
+
+
+def to_csv(items: list[Entry]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(EXPORT_COLUMNS)
+    for row in export_rows(items):
+        writer.writerow(["" if v is None else v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode()  # the BOM: spreadsheet programs then read UTF-8
+
+
+def to_xlsx(items: list[Entry]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("register")
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in export_rows(items):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

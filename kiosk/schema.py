@@ -72,6 +72,9 @@ ticket_events = Table(
     Column("kind", String(24), nullable=False),
     Column("service", String(32)),
     Column("counter", Integer),
+    # The few tickets put back in line (returned, transferred) and their calls, found for the
+    # statistics (kiosk.stats) without reading every ticket's events.
+    Index("ix_ticket_events_by_kind", "kind", "ticket_id", "at"),
 )
 
 number_sequences = Table(
@@ -200,10 +203,12 @@ pickups = Table(
     Column("arrived_on", Date, nullable=False),
     Column("imported_at", DateTime, nullable=False),
     Column("collected_at", DateTime),
+    Column("collected_by", String(80)),  # the staff member or token that handed it over
+    Column("reminded_at", DateTime),  # the last reminder letter printed or sent
 )
 
 # Requests for new PIN and PUK codes (lost both): made at the kiosk with the ticket, then
-# followed up at the counter; the citizen is told when the codes are in.
+# followed from payment to collection (kiosk.code_requests has the states).
 code_requests = Table(
     "code_requests",
     metadata,
@@ -211,8 +216,63 @@ code_requests = Table(
     Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
     Column("national_number", String(11)),  # personal data: purged after retention
     Column("contact_kind", String(8)),  # "email", "phone" or null
-    Column("contact", String(200)),  # personal data: purged after retention
-    Column("status", String(16), nullable=False),  # requested, ordered, arrived, notified, done
+    Column("contact", String(200)),  # personal data: purged after retention or once closed
+    Column("status", String(16), nullable=False, index=True),
     Column("requested_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("arrived_at", DateTime),  # the codes came in: the months before destruction count from here
+    Column("notified_at", DateTime),  # the last message or reminder
+    Column("reminders", Integer, nullable=False, default=0, server_default="0"),
+    Column("closed_at", DateTime),  # collected, destroyed or cancelled
+)
+
+# Every change of a code request: to what, by whom, when, and why (a cancellation's reason).
+code_request_events = Table(
+    "code_request_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", ForeignKey("code_requests.id"), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("by", String(80), nullable=False),
+    Column("reason", String(200)),
+)
+
+# Messages to citizens (kiosk.outbox), written in the same transaction as the change that
+# causes them and sent by a worker. The address is personal data: forgotten once the message
+# is sent or given up and past the site's retention. The parameters are a ticket number and
+# counts, never a name or a national number.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(8), nullable=False),  # email, sms
+    Column("address", String(200)),  # an e-mail address or a phone number (E.164)
+    Column("language", String(8), nullable=False),
+    Column("template", String(32), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("state", String(8), nullable=False),  # pending, held (channel not set up), sent, failed
+    Column("created_at", DateTime, nullable=False),
+    Column("due_at", DateTime, nullable=False),  # the next attempt
+    # a worker's lease: until then no other worker takes the message; after, it is due again
+    Column("claimed_until", DateTime),
+    Column("claim_token", String(32)),  # whose lease: a worker whose lease ran out records no failure
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("first_attempt_at", DateTime),  # giving up counts from here, not from a wait while held
+    Column("last_error", String(200)),  # the error's class and code, or why it is held; no personal data
+    Column("sent_at", DateTime),
+    Column("failed_at", DateTime),
+    Index("ix_outbox_due", "state", "due_at"),
+)
+
+# Who asked for a message when their turn is near (kiosk.turn_soon): today's tickets only,
+# forgotten with their day.
+turn_alerts = Table(
+    "turn_alerts",
+    metadata,
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True),
+    Column("channel", String(8), nullable=False),  # email, sms
+    Column("address", String(200)),  # personal data: forgotten once the message is written
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
 )

@@ -3,10 +3,12 @@ when the kiosk's page stops reporting in (a crashed renderer, a page stuck on an
 when facility staff ask for it (kiosk.fleet). The browser starts on a local page that waits
 for the app, so a browser started before the app never stays on "this site can't be reached".
 
-    kiosk-screen [--url http://127.0.0.1:8081] -- cage -- chromium --kiosk ... {start}
+    kiosk-screen [--url http://127.0.0.1:8081] [--rotation 90] -- cage -- chromium --kiosk ... {start}
 
-`{start}` in the browser's command is the waiting page. Runs as the screen's own user: it
-reads nothing of the app's, it only asks the kiosk's listener (/kiosk/supervisor).
+`{start}` in the browser's command is the waiting page. `--rotation` (or KIOSK_SCREEN_ROTATION)
+turns cage's output clockwise by 0, 90, 180 or 270 degrees, for a screen mounted in portrait.
+Runs as the screen's own user: it reads nothing of the app's, it only asks the kiosk's listener
+(/kiosk/supervisor).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 
 EVERY_S = 2.0
 SILENT_S = 30.0  # the page has not reported in for this long (beyond the app's 10 s): restart
+ROTATIONS = (0, 90, 180, 270)
 
 WAITING_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Snelbalie</title>
@@ -38,6 +41,19 @@ const ask = () => fetch(kiosk + "/kiosk/health", {{ mode: "no-cors", cache: "no-
 ask();
 </script></body></html>
 """
+
+
+def rotated(command: list[str], rotation: int) -> list[str]:
+    """The command with cage's output turned `rotation` degrees clockwise: cage (0.1.x) takes one
+    -r per quarter turn. cage may come after a wrapper (dbus-run-session -- cage ...)."""
+    if rotation not in ROTATIONS:
+        raise ValueError(f"rotation must be one of {', '.join(map(str, ROTATIONS))}, not {rotation}")
+    if rotation == 0:
+        return command
+    at = next((i for i, part in enumerate(command) if Path(part).name == "cage"), None)
+    if at is None:
+        raise ValueError("a rotation turns cage's output: the command has no cage")
+    return [*command[: at + 1], *["-r"] * (rotation // 90), *command[at + 1 :]]
 
 
 class Screen:
@@ -119,11 +135,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8081", help="the kiosk's own listener")
     parser.add_argument("--every", type=float, default=EVERY_S, help="seconds between looks")
     parser.add_argument("--silent", type=float, default=SILENT_S, help="seconds of a silent page before a restart")
+    parser.add_argument(
+        "--rotation",
+        type=int,
+        default=os.environ.get("KIOSK_SCREEN_ROTATION", "0"),
+        help="degrees clockwise to turn cage's output: 0, 90, 180, 270 (default: KIOSK_SCREEN_ROTATION or 0)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- the browser's command, with {start}")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the browser's command after --")
+    try:
+        command = rotated(command, args.rotation)
+    except ValueError as error:
+        parser.error(f"--rotation (KIOSK_SCREEN_ROTATION): {error}")
     Screen(command, args.url, args.every, args.silent).run()
 
 

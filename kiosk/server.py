@@ -101,9 +101,10 @@ def make_servers(app: Callable, listeners: Listeners) -> dict[str, BaseWSGIServe
     # A body far over the app's own limit is refused by waitress before it is read; one just
     # over it still reaches the app, which says so on the screen it was sent from.
     common: dict = dict(ident="snelbalie", asyncore_use_poll=True)
-    limit = getattr(app, "config", {}).get("MAX_CONTENT_LENGTH")
+    config = getattr(app, "config", {})
+    limit = config.get("MAX_CONTENT_LENGTH")
     if limit:
-        common["max_request_body_size"] = 4 * limit
+        common["max_request_body_size"] = max(4 * limit, config.get("REGISTER_UPLOAD_MAX") or 0)
     proxy: dict = {}
     if listeners.trusted_proxy:
         proxy = dict(trusted_proxy=listeners.trusted_proxy, trusted_proxy_count=1, trusted_proxy_headers=PROXY_HEADERS)

@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -44,6 +45,8 @@ _HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _SERVICE_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _LETTER = re.compile(r"[A-Z]")
 _SPAN = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SMS_PLACEHOLDER = re.compile(r"\{(to|text)\}")
 
 
 class SiteProfileError(ValueError):
@@ -176,6 +179,10 @@ class _Site(_Table):
     public_url: str = "http://127.0.0.1:8080"
     daily_reset_hour: Annotated[int, _check(lambda h: 0 <= h <= 23, "must be an hour from 0 to 23")] = 4
     retention_days: Annotated[int, _check(lambda d: d >= 1, "must be at least 1")] = 30
+    # a new card waiting longer is listed for a reminder letter
+    pickup_reminder_days: Annotated[int, _check(lambda d: d >= 1, "must be at least 1")] = 30
+    # someone waiting this long raises the alarm on the supervisors' live view
+    wait_alarm_minutes: Annotated[int, _check(lambda m: m >= 1, "must be at least 1")] = 30
 
     @field_validator("languages")
     @classmethod
@@ -239,11 +246,30 @@ class ReaderSettings(_Table):
 
     kind: Literal["pcsc", "simulated"] = "simulated"
     name_filter: str | None = None  # part of the reader's name; None: the first reader
+    # PEM files of the Belgian root certificates (deploy/README.md says where to get them); a
+    # card's data is genuine when the national register's certificate comes from one of them.
+    # Relative paths are from the profile's folder. None listed: cards are "not checked".
+    trust_anchors: list[str] = []
 
     @field_validator("name_filter")
     @classmethod
     def _empty_is_any(cls, name_filter: str | None) -> str | None:
         return name_filter or None
+
+    @field_validator("trust_anchors")
+    @classmethod
+    def _root_certificates(cls, paths: list[str], info: ValidationInfo) -> list[str]:
+        """Each file read now, so a wrong path stops the app at start, not at the first card."""
+        from hardware.card.authenticity import TrustAnchorError, load_trust_anchors
+
+        folder = Path((info.context or {}).get("profile_folder", "."))
+        resolved = [str(folder / path) for path in paths]
+        for i, path in enumerate(resolved):
+            try:
+                load_trust_anchors([path])
+            except TrustAnchorError as exc:
+                raise _problem(str(exc), at=(i,)) from None
+        return resolved
 
 
 class KioskSettings(_Table):
@@ -255,6 +281,8 @@ class KioskSettings(_Table):
     ticket_without_pickup: bool = False  # a pickup ticket even when the register has no card
     screen_only_tickets: bool = True  # printer down: show the ticket instead of going out of service
     footer: str = ""
+    # a message when this many people are still ahead, to whoever left a contact; 0: never
+    turn_soon_ahead: Annotated[int, _check(lambda n: 0 <= n <= 20, "must be from 0 (off) to 20")] = 0
 
 
 class ServerSettings(_Table):
@@ -267,6 +295,114 @@ class ServerSettings(_Table):
     trusted_proxy: Annotated[str, _check(_ip_address, "must be an IP address")] | None = None
     # names and addresses desks and boards use besides public_url's host (loopback always works)
     hosts: list[Annotated[str, _check(_host_name, "must be a host name or IP address")]] = []
+
+
+class CodeSettings(_Table):
+    """[codes]: new PIN and PUK codes after they arrive; municipalities set their own."""
+
+    reminders: Annotated[int, _check(lambda n: 0 <= n <= 10, "must be from 0 to 10")] = 2
+    reminder_days: Annotated[int, _check(lambda d: d >= 1, "must be at least 1")] = 14  # after the last message
+    destroy_after_months: Annotated[int, _check(lambda m: 1 <= m <= 24, "must be from 1 to 24")] = 3
+
+
+def _date(value: Any) -> Any:
+    """A TOML date (unquoted) or the ISO text; a date with a time is not one."""
+    if value is None or type(value) is dt.date:
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise _problem(f'{value!r} is not a date like "2017-07-01"') from None
+
+
+_Date = Annotated[dt.date, BeforeValidator(_date)]
+_POSTCODE = re.compile(r"[1-9][0-9]{3}")
+
+
+class RulesSettings(_Table):
+    """[rules]: the dates and places of the rules the kiosk applies before anyone queues
+    (kiosk.citizen.eligibility). The defaults are the federal ones; a municipality may set
+    its own, and the law may move them."""
+
+    # since this day no new certificates can be put on a card issued before the next date:
+    # activating certificates on such a card means a new card, by appointment
+    certificates_stopped_on: _Date = dt.date(2023, 5, 15)
+    certificates_issued_from: _Date = dt.date(2017, 7, 1)
+    # cards issued from this day have their blocked PIN reset at the counter without the
+    # PUK: nobody with such a card needs new PIN and PUK codes. None: not in this office
+    pin_reset_without_puk_from: _Date | None = None
+    # the municipality's own postcodes: codes asked for with an address elsewhere go to the
+    # municipality of inscription, and the citizen is told so. None listed: no warning
+    postcodes: list[Annotated[str, _check(_POSTCODE.fullmatch, 'must be a Belgian postcode like "9000"')]] = []
+    # a card blocked with DOC STOP and found again within these days is reactivated, not replaced
+    reactivation_days: Annotated[int, _check(lambda d: 1 <= d <= 31, "must be from 1 to 31")] = 7
+    reactivation_service: str = "activation"  # the queue of such a visit: one of the services
+
+
+def _mail_address(text: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise _problem('must be an e-mail address like "burgerzaken@example.be"') from None
+
+
+class MailSettings(_Table):
+    """[mail]: e-mail to citizens over SMTP (kiosk.outbox). KIOSK_MAIL_HOST and KIOSK_MAIL_PORT
+    override host and port; the password, if the server wants one, is KIOSK_MAIL_PASSWORD."""
+
+    host: Annotated[str, _check(_host_name, "must be a host name or IP address")]
+    port: Annotated[int, _check(lambda p: 1 <= p <= 65535, "must be a port number from 1 to 65535")] = 587
+    sender: Annotated[str, AfterValidator(_mail_address)]  # the From address
+    starttls: bool = True  # off only for a relay on the same host or network
+    username: str | None = None  # None: the server takes mail without signing in
+
+    @field_validator("username")
+    @classmethod
+    def _empty_is_none(cls, username: str | None) -> str | None:
+        return username or None
+
+
+class SmsSettings(_Table):
+    """[sms]: text messages to citizens, POSTed as JSON to the office's SMS gateway (kiosk.outbox)."""
+
+    url: Annotated[str, _check(lambda u: u.startswith(("http://", "https://")), "must start with http:// or https://")]
+    # the environment variable that holds the Authorization header's value; None: no such header
+    auth_header: (
+        Annotated[
+            str, _check(_ENV_NAME.fullmatch, 'must be the name of an environment variable, like "KIOSK_SMS_AUTH"')
+        ]
+        | None
+    ) = None
+    body: str = '{"to": "{to}", "text": "{text}"}'  # {to} and {text} are filled in escaped for JSON
+
+    @field_validator("body")
+    @classmethod
+    def _json_with_both(cls, body: str) -> str:
+        import json
+
+        if "{to}" not in body or "{text}" not in body:
+            raise _problem("must hold both {to} and {text}")
+        try:
+            json.loads(_fill(body, "+32470000000", 'a "text"\nover two lines'))
+        except ValueError:
+            raise _problem(
+                'is not JSON once {to} and {text} are filled in (write them inside quotes: "{to}")'
+            ) from None
+        return body
+
+    def filled(self, to: str, text: str) -> str:
+        """The request's body for one message."""
+        return _fill(self.body, to, text)
+
+
+def _fill(body: str, to: str, text: str) -> str:
+    """Each placeholder replaced once, in one pass: a text that holds "{to}" stays as it is."""
+    import json
+
+    values = {"to": to, "text": text}
+    return _SMS_PLACEHOLDER.sub(lambda m: json.dumps(values[m[1]])[1:-1], body)
 
 
 @dataclass(frozen=True)
@@ -294,6 +430,10 @@ class _Profile(_Table):
     printer: dict[str, Any] = {}  # values are checked by hardware.printer
     kiosk: KioskSettings = KioskSettings()
     server: ServerSettings = ServerSettings()
+    mail: MailSettings | None = None  # None: no e-mail to citizens
+    sms: SmsSettings | None = None  # None: no text messages to citizens
+    codes: CodeSettings = CodeSettings()
+    rules: RulesSettings = RulesSettings()
 
     @field_validator("printer")
     @classmethod
@@ -328,6 +468,12 @@ class _Profile(_Table):
                 raise _problem(f"unknown services {unknown}", at=("counters", i, "services"))
         return self
 
+    @model_validator(mode="after")
+    def _rules_name_services(self) -> Self:
+        if self.rules.reactivation_service not in {service.id for service in self.services}:
+            raise _problem("is not one of the site's services", at=("rules", "reactivation_service"))
+        return self
+
 
 @dataclass(frozen=True)
 class SiteProfile:
@@ -338,6 +484,8 @@ class SiteProfile:
     public_url: str
     daily_reset_hour: int
     retention_days: int
+    pickup_reminder_days: int
+    wait_alarm_minutes: int
     services: dict[str, Service]
     counters: dict[int, Counter]
     opening_hours: OpeningHours
@@ -345,6 +493,10 @@ class SiteProfile:
     printer: PrinterProfile
     kiosk: KioskSettings
     server: ServerSettings
+    mail: MailSettings | None
+    sms: SmsSettings | None
+    codes: CodeSettings
+    rules: RulesSettings = RulesSettings()
 
     @property
     def default_language(self) -> str:
@@ -368,7 +520,7 @@ def load_site_profile(path: str | Path) -> SiteProfile:
     except tomllib.TOMLDecodeError as exc:
         raise SiteProfileError(f"{path}: not valid TOML: {exc}") from None
     try:
-        profile = _Profile.model_validate(data)
+        profile = _Profile.model_validate(data, context={"profile_folder": path.parent})
     except ValidationError as exc:
         raise SiteProfileError("\n".join(f"{path}: {_describe(e)}" for e in exc.errors())) from None
     return _site_profile(path, profile, _printer(path, profile.printer))
@@ -396,6 +548,8 @@ def _site_profile(path: Path, p: _Profile, printer: PrinterProfile) -> SiteProfi
         public_url=p.site.public_url,
         daily_reset_hour=p.site.daily_reset_hour,
         retention_days=p.site.retention_days,
+        pickup_reminder_days=p.site.pickup_reminder_days,
+        wait_alarm_minutes=p.site.wait_alarm_minutes,
         services={
             s.id: Service(
                 id=s.id,
@@ -420,6 +574,10 @@ def _site_profile(path: Path, p: _Profile, printer: PrinterProfile) -> SiteProfi
         printer=printer,
         kiosk=p.kiosk,
         server=p.server,
+        mail=p.mail,
+        sms=p.sms,
+        codes=p.codes,
+        rules=p.rules,
     )
 
 
@@ -448,6 +606,8 @@ def _keys_at(loc: tuple[str | int, ...]) -> list[str]:
             table = table.model_fields[part].annotation
         if get_origin(table) is list:  # [[services]]: the table of each item
             table = get_args(table)[0]
+        if type(None) in get_args(table):  # a table that may be left out, such as [mail]
+            table = next(arg for arg in get_args(table) if arg is not type(None))
     return list(table.model_fields)
 
 

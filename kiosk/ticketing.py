@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import code_requests
+from . import code_requests, turn_soon
 from .checkin import CheckIn, CodeRequestMade
 from .errors import describe
 from .extensions import Office
@@ -153,6 +153,8 @@ def record_code_request(office: Office, ticket: Ticket, checkin: CheckIn, contac
             office.engine, ticket.id, checkin.identity.national_number, contact, office.clock()
         )
         checkin = checkin.with_code_request(CodeRequestMade(request.id, request.contact_kind))
+        if request.contact_kind and office.site.kiosk.turn_soon_ahead:  # the same contact, for today's turn
+            turn_soon.subscribe(office.engine, ticket.id, contact, office.clock())
     except Exception as exc:  # noqa: BLE001 - the ticket is issued; the clerk takes the request
         log.error("ticket %s: code request not recorded (%s)", ticket.number, describe(exc))
         checkin = checkin.with_note("code_request_not_recorded")

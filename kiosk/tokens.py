@@ -1,4 +1,4 @@
-"""API tokens (kiosk, desk, ops) and who holds them.
+"""API tokens (kiosk, desk, office, ops) and who holds them.
 
 Tokens are random and shown once; only their SHA-256 is stored (they are long and random,
 so a slow password hash adds nothing).
@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert, select, update
 from .schema import api_tokens
 from .storage import reading, writing
 
-TOKEN_ROLES = ("kiosk", "desk", "ops")
+TOKEN_ROLES = ("kiosk", "desk", "office", "ops")  # office: the back office's registers
 TOKEN_KNOWN_S = 5.0  # so a revoked token stops working within five seconds
 
 

@@ -9,6 +9,7 @@ const message = $("#message");
 let state = null;
 let fetchedAt = 0;
 let revealed = null;  // {id, name, national_number} after "show in full", for that ticket only
+let handover = null;  // the ticket whose "was the card handed over?" is asked
 
 const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
 
@@ -145,7 +146,7 @@ function renderCurrent() {
   for (const [action, on] of Object.entries(enable)) $(`[data-action="${action}"]`).disabled = !on;
   $("#transfer-service").disabled = !current;
   $("#checkin").hidden = !current;
-  if (!current) { revealed = null; return; }
+  if (!current) { revealed = null; $("#handover").hidden = true; return; }
   if (revealed && revealed.id !== current.id) revealed = null;
   $("#current-number").textContent = current.number;
   $("#current-status").textContent = texts.status[status] ?? status;
@@ -158,7 +159,8 @@ function renderCurrent() {
   setField("visit", c.visit_name ?? texts.unchecked);
   setField("pickup", c.pickup ? [c.pickup.storage, c.pickup.card_number &&
     fill(texts.cardNumber, { number: c.pickup.card_number })].filter(Boolean).join(" — ") : null);
-  setField("card", c.card ? `${c.card.type ?? ""} (${c.card.expired ? texts.expired : texts.valid})` : null);
+  const cardLine = c.card ? `${c.card.type ?? ""} (${c.card.expired ? texts.expired : texts.valid})` : null;
+  setField("card", c.card && c.card_checks?.length ? [cardLine, ...c.card_checks] : cardLine);  // the kiosk's check of it
   setField("lost_card", c.lost_card ? texts.yes : null);
   setField("name", revealed ? revealed.name : c.name);
   setField("national_number", revealed ? revealed.national_number : c.national_number);
@@ -166,7 +168,10 @@ function renderCurrent() {
   setField("pin_tries_left", c.pin_tries_left === null ? null : fill(texts.triesLeft, { count: c.pin_tries_left }));
   setField("confirmed", c.confirmed);
   setField("missing", c.missing);
-  setField("code_request", c.code_request ? fill(texts.codeRequest, c.code_request) : null);
+  setField("code_request", c.code_request ? [fill(texts.codeRequest, c.code_request), c.code_request.state_name]
+    .filter(Boolean).join(" — ") : null);
+  $('[data-action="order-codes"]').hidden = c.code_request?.state !== "requested";
+  if (handover !== current.id) $("#handover").hidden = true;
   $('[data-action="disclose"]').hidden = revealed !== null || !(c.name || c.national_number);
 }
 
@@ -175,6 +180,18 @@ function render() {
   renderWaiting();
   renderParked();
   renderCurrent();
+  renderAlarm(0);
+}
+
+// The office's wait alarm (the profile's wait_alarm_minutes), as on the supervisors' live view:
+// on once anyone on this desk's lists has waited that long, counted on between fetches.
+function renderAlarm(elapsed) {
+  const oldest = Math.max(-1, ...state.waiting.flatMap((s) => s.tickets.map((t) => t.waited_s)));
+  const on = oldest >= 0 && oldest + elapsed >= state.wait_alarm_s;
+  const alarm = $("#wait-alarm");
+  const text = on ? fill(texts.waitAlarm, { minutes: Math.floor((oldest + elapsed) / 60) }) : "";
+  if (alarm.textContent !== text) alarm.textContent = text;
+  alarm.hidden = !on;
 }
 
 // Waiting times tick between fetches, counted from what the server said.
@@ -184,6 +201,7 @@ setInterval(() => {
   for (const node of document.querySelectorAll(".waited[data-since]")) {
     node.textContent = duration(Number(node.dataset.since) + elapsed);
   }
+  renderAlarm(elapsed);
 }, 1000);
 
 // --- actions -------------------------------------------------------------------------------------
@@ -214,7 +232,36 @@ const actions = {
     await refresh();
   },
   recall: () => act(state.current.id, "recall"),
-  finish: () => act(state.current.id, "finish"),
+  // A new card from the register: asked first whether it was handed over, so the register
+  // (and the kiosk) know it is no longer waiting.
+  finish: async () => {
+    const current = state.current;
+    if (current.checkin.pickup?.card_number && $("#handover").hidden) {
+      handover = current.id;
+      $("#handover").hidden = false;
+      $('[data-action="handed-over"]').focus();
+      return;
+    }
+    await act(current.id, "finish");
+  },
+  "handed-over": async () => {
+    const current = state.current;
+    const result = await send(`${settings.deskTickets}/${current.id}/handed-over`);
+    if (!result) return;
+    $("#handover").hidden = true;
+    await act(current.id, "finish");
+    const number = result.data.card_number;
+    say(fill(result.data.collected ? texts.handedOver : texts.notInRegister, { number }), !result.data.collected);
+  },
+  "not-handed-over": async () => {
+    $("#handover").hidden = true;
+    await act(state.current.id, "finish");
+  },
+  "order-codes": async () => {
+    const result = await send(`${settings.codeRequestApi}/${state.current.checkin.code_request.id}/ordered`);
+    if (result) say(texts.ordered);
+    await refresh();
+  },
   "no-show": () => act(state.current.id, "no-show"),
   park: () => act(state.current.id, "park"),
   transfer: () => act(state.current.id, "transfer", { service: $("#transfer-service").value }),
@@ -240,7 +287,7 @@ async function run(action) {
     await actions[action]();
   } finally {
     busy = false;
-    if (action === "call-next") button.disabled = false;
+    if (["call-next", "handed-over", "not-handed-over", "order-codes"].includes(action)) button.disabled = false;
     else if (state) renderCurrent();  // the ticket's buttons as its state allows
   }
 }

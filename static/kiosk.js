@@ -80,9 +80,22 @@
   };
 
   // A screen with someone's data leaves at any change of the reader: card pulled or swapped.
+  // The card's checks follow its reading as the same read; then the notes are shown again
+  // with what they add (never waited for: the screen shows at once).
   if (data.cardVersion) {
     const shown = Number(data.cardVersion);
-    watchCard(shown, (state) => { if (state.version !== shown) { reset(); return false; } });
+    const findings = document.querySelector("[data-findings]");
+    let checked = Boolean(data.cardChecked);
+    const showFindings = async () => {
+      try {
+        const response = await fetch(findings.dataset.findings, { cache: "no-store", signal: AbortSignal.timeout(5000) });
+        if (response.ok && !leaving) findings.innerHTML = await response.text();  // rendered by the server, escaped
+      } catch (e) { /* the screen keeps the notes it has */ }
+    };
+    watchCard(shown, (state) => {
+      if (state.read !== shown) { reset(); return false; }
+      if (state.checked && !checked) { checked = true; if (findings) showFindings(); }
+    });
   }
 
   // Only a card read after the visit was chosen is this citizen's (the one before may have

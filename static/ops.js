@@ -26,13 +26,16 @@
     refresh();
   };
   const printer = (p) => !p ? "–" : `${p.online ? "online" : "offline"}, paper ${p.paper}${p.cover_open ? ", cover open" : ""}`;
+  // "12, last at 10:42" in this PC's time: a kiosk that stopped issuing shows it at a glance
+  const lastTicket = (k) => !k.last_ticket_at ? String(k.tickets_today) : `${k.tickets_today}, ${t.last_at.replace(
+    "{time}", new Date(k.last_ticket_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }))}`;
   const row = (k) => {
     const tr = document.createElement("tr");
     tr.dataset.kiosk = k.name;
     tr.className = k.in_service ? "in-service" : "out-of-service";
     tr.append(cell(k.name), cell(k.in_service ? t.in_service : `${t.out_of_service}: ${k.reason || ""}`),
               cell(t.seconds_ago.replace("{n}", Math.round(k.age_s))), cell(k.reader || "–"), cell(printer(k.printer)),
-              cell(String(k.tickets_today)), cell(k.clock_offset_s === null ? "–" : `${k.clock_offset_s} s`),
+              cell(lastTicket(k)), cell(k.clock_offset_s === null ? "–" : `${k.clock_offset_s} s`),
               cell(k.alerts.length ? k.alerts.join(", ") : t.none));
     const actions = document.createElement("td");
     const message = document.createElement("input");

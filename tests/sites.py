@@ -20,3 +20,13 @@ CLOSED_ALL_WEEK = tuple(
     (f'{day} = ["00:00-24:00"]', f"{day} = []")
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 )
+
+
+def trusting_fake_register(tmp_path: Path) -> tuple[str, str]:
+    """The replacement of the demo's [reader] that trusts the roots of this process's fake
+    register (hardware.card.fake_register), written to a PEM file: certificates, no keys."""
+    from hardware.card.fake_register import fake_register
+
+    roots = tmp_path / "fake-roots.pem"
+    roots.write_bytes(fake_register().trust_anchors_pem())
+    return ('[reader]\nkind = "simulated"', f'[reader]\nkind = "simulated"\ntrust_anchors = ["{roots}"]')

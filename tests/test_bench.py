@@ -17,6 +17,7 @@ BENCH = Path(__file__).parent.parent / "bench"
     [
         ("print.py", ["--runs", "3"], "kiosk 'Take a ticket' (stored, then printed) -> bytes received"),
         ("queue.py", ["--seconds", "1", "--postgres", ""], "sqlite paced (Poisson)"),  # SQLite only
+        ("office.py", ["--tickets", "2000", "--requests", "3", "--postgres", ""], "outbox on SQLite"),
     ],
 )
 def test_a_benchmark_runs_and_prints_its_figures(script, args, figure):

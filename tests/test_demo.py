@@ -158,6 +158,7 @@ def test_the_landing_page_links_every_screen_from_this_pc(client):
         "Status page": "/t/",
         "API": "/api/openapi.json",
         "Kiosks": "/ops/",
+        "Back office": "/office/",
     }
     for href in links(html).values():
         assert client.get(href, follow_redirects=True).status_code == 200, href

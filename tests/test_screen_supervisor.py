@@ -1,7 +1,7 @@
 """The kiosk screen's supervisor (kiosk-screen) with Debian's Chromium and `kiosk serve`: the
 browser started before the app waits for it and then shows the kiosk; a restart ordered from
 the facility dashboard's API restarts the browser; a page that stops reporting in (its
-browser frozen) gets a new browser."""
+browser frozen) gets a new browser. And the rotation it gives Debian's cage turns the output."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.screen import rotated
 from tests.live import CHROMIUM, CHROMIUM_ARGS
-from tests.system import free_port, require_debian_packages, stop_group, wait_until
+from tests.system import free_port, missing, require_debian_packages, stop_group, wait_until
 
-pytestmark = pytest.mark.browser
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
 SCREEN = [sys.executable, "-m", "kiosk.screen"]
 
@@ -37,6 +37,7 @@ def browsers_started(log: Path) -> list[int]:
     return [int(pid) for pid in re.findall(r"browser started \(pid (\d+)\)", log.read_text())]
 
 
+@pytest.mark.browser
 def test_the_screen_waits_for_the_app_and_restarts_its_browser_when_asked_or_stuck(tmp_path):
     require_debian_packages("chromium")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
@@ -100,3 +101,62 @@ def test_the_screen_waits_for_the_app_and_restarts_its_browser_when_asked_or_stu
         if app is not None:
             stop_group(app)
     assert "browser ended" not in screen_log.read_text()  # every restart was the supervisor's own
+
+
+def test_a_rotation_is_cages_quarter_turns_after_cage_itself():
+    command = ["/usr/bin/cage", "--", "/usr/bin/chromium", "--kiosk", "{start}"]
+    assert rotated(command, 0) == command
+    assert rotated(command, 90) == ["/usr/bin/cage", "-r", "--", "/usr/bin/chromium", "--kiosk", "{start}"]
+    assert rotated(command, 270)[:5] == ["/usr/bin/cage", "-r", "-r", "-r", "--"]
+    wrapped = ["dbus-run-session", "--", "cage", "--", "chromium"]
+    assert rotated(wrapped, 180) == ["dbus-run-session", "--", "cage", "-r", "-r", "--", "chromium"]
+    with pytest.raises(ValueError, match="rotation must be one of 0, 90, 180, 270"):
+        rotated(command, 45)
+    with pytest.raises(ValueError, match="no cage"):
+        rotated(["chromium", "--kiosk"], 90)
+
+
+def test_a_wrong_rotation_stops_kiosk_screen_with_the_reason():
+    env = dict(os.environ, KIOSK_SCREEN_ROTATION="45")
+    run = subprocess.run([*SCREEN, "--", "cage", "--", "true"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "KIOSK_SCREEN_ROTATION" in run.stderr and "45" in run.stderr, run.stderr
+
+
+def test_cage_turns_its_output_as_the_rotation_says(tmp_path):
+    """kiosk-screen with KIOSK_SCREEN_ROTATION=90 runs Debian's cage on its headless backend;
+    the client it starts (wayland-info instead of Chromium) sees an output turned a quarter."""
+    if os.geteuid() != 0:
+        missing("cage runs as another user here (it refuses root): run the suite as root")
+    require_debian_packages("cage", "xwayland", "wayland-utils")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(
+        KIOSK_SCREEN_ROTATION="90",
+        XDG_RUNTIME_DIR="/tmp/runtime",
+        WLR_BACKENDS="headless",
+        WLR_RENDERER="pixman",
+        WLR_LIBINPUT_NO_DEVICES="1",
+    )
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]  # the screen's user
+    screen = [*SCREEN, "--url", f"http://127.0.0.1:{free_port()}", "--every", "0.2", "--", *nobody, "cage", "--"]
+    # Xwayland, which cage starts, needs a /tmp anyone may write (here it may be root's own);
+    # the runtime directory, where cage makes its socket, is the screen user's own
+    private_tmp = ["unshare", "--mount", "sh", "-c"]
+    private_tmp += ['mount -t tmpfs -o mode=1777 tmpfs /tmp && install -d -m 700 -o 65534 /tmp/runtime && exec "$@"']
+    private_tmp += ["sh"]
+    log = tmp_path / "screen.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [*private_tmp, *screen, "wayland-info"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until(
+            lambda: "output_transform: 90" in log.read_text(), timeout=30, what=f"wayland-info under cage: {log}"
+        )
+    finally:
+        stop_group(process)
+    shown = log.read_text()
+    assert "logical_width: 720, logical_height: 1280" in shown  # the headless 1280x720, now portrait

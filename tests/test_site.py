@@ -41,11 +41,33 @@ def test_example_profile_is_valid_and_keeps_office_hours():
 
 def test_the_example_profile_shows_every_key_and_no_other():
     """deploy/site.example.toml documents every key of every table, some in comments."""
-    from kiosk.site import KioskSettings, _Counter, _OpeningHours, _Service, _Site
+    from kiosk.site import (
+        CodeSettings,
+        KioskSettings,
+        MailSettings,
+        RulesSettings,
+        SmsSettings,
+        _Counter,
+        _OpeningHours,
+        _Service,
+        _Site,
+    )
 
     lines = re.findall(r"^(# )?((\w+) = .*)$", EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE)
     shown = {key for _, _, key in lines}
-    tables = (_Site, _Service, _Counter, _OpeningHours, ReaderSettings, KioskSettings, ServerSettings)
+    tables = (
+        _Site,
+        _Service,
+        _Counter,
+        _OpeningHours,
+        ReaderSettings,
+        KioskSettings,
+        ServerSettings,
+        CodeSettings,
+        RulesSettings,
+        MailSettings,
+        SmsSettings,
+    )
     keys = [set(table.model_fields) for table in tables] + [{f.name for f in dataclasses.fields(PrinterSettings)}]
     for known in keys:
         assert known <= shown, sorted(known - shown)
@@ -269,3 +291,69 @@ def test_the_app_refuses_to_start_on_a_wrong_profile(tmp_path):
     )
     assert result.returncode != 0
     assert f"{path}: services[1].letter" in result.stderr
+
+
+# --- the card's trust anchors and the rules ----------------------------------------------
+
+READER = '[reader]\nkind = "simulated"'
+
+
+def test_trust_anchors_are_read_at_start_relative_to_the_profile(tmp_path):
+    from hardware.card.fake_register import fake_register
+
+    (tmp_path / "roots").mkdir()
+    (tmp_path / "roots" / "belgium.pem").write_bytes(fake_register().trust_anchors_pem())
+    site = load_site_profile(site_variant(tmp_path, (READER, READER + '\ntrust_anchors = ["roots/belgium.pem"]')))
+    assert site.reader.trust_anchors == [str(tmp_path / "roots" / "belgium.pem")]
+    assert load_site_profile(DEMO_PROFILE).reader.trust_anchors == []  # none: cards are "not checked"
+
+
+@pytest.mark.parametrize(
+    "anchors, expected",
+    [
+        ('["missing.pem"]', "reader.trust_anchors[0]: cannot read"),
+        ('["profile.toml"]', "reader.trust_anchors[0]: "),
+        ('"one.pem"', "reader.trust_anchors: must be a list"),
+    ],
+)
+def test_a_trust_anchor_that_cannot_be_used_stops_the_start(tmp_path, anchors, expected):
+    (tmp_path / "profile.toml").write_text("not a certificate")
+    path = site_variant(tmp_path, (READER, f"{READER}\ntrust_anchors = {anchors}"))
+    with pytest.raises(SiteProfileError) as caught:
+        load_site_profile(path)
+    assert expected in str(caught.value)
+    if "profile.toml" in anchors:
+        assert "holds no PEM certificate" in str(caught.value)
+
+
+def test_the_rules_default_to_the_federal_dates_and_take_the_site_s():
+    site = load_site_profile(DEMO_PROFILE)
+    assert (site.rules.certificates_stopped_on, site.rules.certificates_issued_from) == (
+        dt.date(2023, 5, 15),
+        dt.date(2017, 7, 1),
+    )
+    assert (site.rules.pin_reset_without_puk_from, site.rules.postcodes, site.rules.reactivation_days) == (None, [], 7)
+
+
+def test_rules_of_the_site(tmp_path):
+    rules = '[rules]\npin_reset_without_puk_from = 2024-03-01\ncertificates_issued_from = "2017-07-01"\npostcodes = ["9000"]\n\n'
+    site = load_site_profile(site_variant(tmp_path, ("[printer]", rules + "[printer]")))
+    assert site.rules.pin_reset_without_puk_from == dt.date(2024, 3, 1) and site.rules.postcodes == ["9000"]
+
+
+@pytest.mark.parametrize(
+    "rules, expected",
+    [
+        ('postcodes = ["900"]', 'rules.postcodes[0]: must be a Belgian postcode like "9000"'),
+        ("pin_reset_without_puk_from = 2024-03-01T10:00:00", "rules.pin_reset_without_puk_from: "),
+        ('certificates_stopped_on = "15/05/2023"', 'is not a date like "2017-07-01"'),
+        ("reactivation_days = 0", "rules.reactivation_days: must be from 1 to 31"),
+        ('reactivation_service = "reactivate"', "rules.reactivation_service: is not one of the site's services"),
+        ("reactivation_dayz = 7", "rules.reactivation_dayz: unknown key (did you mean reactivation_days?)"),
+    ],
+)
+def test_wrong_rules_stop_the_start(tmp_path, rules, expected):
+    path = site_variant(tmp_path, ("[printer]", f"[rules]\n{rules}\n\n[printer]"))
+    with pytest.raises(SiteProfileError) as caught:
+        load_site_profile(path)
+    assert expected in str(caught.value)

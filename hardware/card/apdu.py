@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import CardDataError, CardStatusError
+from .files import ADDRESS_FILE, IDENTITY_FILE, MF
 
-MF = 0x3F00
-IDENTITY_FILE = (0xDF01, 0x4031)  # paths from the MF
-ADDRESS_FILE = (0xDF01, 0x4033)
+__all__ = ["ADDRESS_FILE", "IDENTITY_FILE", "MF", "CardChannel", "Connection", "PinCheck"]
 # The middleware's chunk size; every reader and driver is known to cope with it.
 READ_CHUNK = 252
 _MAX_OFFSET = 0x7FFF  # READ BINARY offsets have 15 bits
@@ -74,23 +73,29 @@ class CardChannel:
     def select(self, path: tuple[int, ...]) -> None:
         """Select a file by its path from the MF: in one command where the applet accepts
         the path form, else one file id at a time as older applets need."""
-        if self._path_select:
+        tried_path = self._path_select
+        if tried_path:
             body = [byte for fid in path for byte in (fid >> 8, fid & 0xFF)]
             _, sw = self.transmit([0x00, 0xA4, 0x08, 0x0C, len(body), *body])
             if sw == OK:
                 return
-            self._path_select = False
         for fid in (MF, *path):
             _, sw = self.transmit([0x00, 0xA4, 0x02, 0x0C, 0x02, fid >> 8, fid & 0xFF])
             if sw != OK:
+                # a file the card does not have: the path form may still be fine
                 raise CardStatusError(f"SELECT {fid:04X}", sw)
+        if tried_path:
+            self._path_select = False  # refused where one id at a time works: an older applet
 
-    def read_binary(self, chunk: int = READ_CHUNK, max_size: int = _MAX_OFFSET) -> bytes:
+    def read_binary(self, chunk: int = READ_CHUNK, max_size: int = _MAX_OFFSET, prefix: int | None = None) -> bytes:
         """The whole selected file. It ends at a short answer, at `6B00` (offset past
-        the end) or right after a `6Cxx` retry, which gave exactly the rest."""
+        the end) or right after a `6Cxx` retry, which gave exactly the rest. With `prefix`,
+        only until at least that many bytes are in: on a real reader every chunk costs."""
         data = bytearray()
         while True:
             offset = len(data)
+            if prefix is not None and offset >= prefix:
+                return bytes(data)
             if offset > max_size:
                 raise CardDataError("file longer than any eID file")
             answer, sw, exact = self._transmit_exact([0x00, 0xB0, offset >> 8, offset & 0xFF, chunk & 0xFF])

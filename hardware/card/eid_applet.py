@@ -4,16 +4,18 @@ Used in process by the simulated reader and by tests (it has a pyscard-like
 `transmit`), and behind vpcd by the virtual card.
 """
 
-from .fake_cards import FakeCard
+from . import files
+from .fake_cards import FakeCard, card_files
 
 # A file's path: its file identifiers from the MF down, of any depth.
 FilePath = tuple[int, ...]
 
-MF: FilePath = (0x3F00,)
-DF_ID: FilePath = (0x3F00, 0xDF01)
-IDENTITY: FilePath = (0x3F00, 0xDF01, 0x4031)
-ADDRESS: FilePath = (0x3F00, 0xDF01, 0x4033)
-_DIRECTORIES: set[FilePath] = {MF, DF_ID}
+MF: FilePath = (files.MF,)
+DF_ID: FilePath = (files.MF, files.ID_DIRECTORY)
+DF_CERTIFICATES: FilePath = (files.MF, files.CERTIFICATE_DIRECTORY)
+IDENTITY: FilePath = MF + files.IDENTITY_FILE
+ADDRESS: FilePath = MF + files.ADDRESS_FILE
+_DIRECTORIES: set[FilePath] = {MF, DF_ID, DF_CERTIFICATES}
 MAX_PIN_TRIES = 3
 
 SW_OK = b"\x90\x00"
@@ -36,7 +38,7 @@ class EidApplet:
     def __init__(self, card: FakeCard):
         self.card = card
         self.pin_tries_left = card.pin_tries_left
-        self._files: dict[FilePath, bytes] = {IDENTITY: card.identity, ADDRESS: card.address} if card.is_eid else {}
+        self._files: dict[FilePath, bytes] = {MF + path: content for path, content in card_files(card).items()}
         self._current: FilePath = MF
 
     def reset(self) -> None:

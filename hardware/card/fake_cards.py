@@ -1,16 +1,36 @@
 """Clearly fake cards for the demo, the simulator and the virtual card.
 
 Every card is built as the real files (TLV identity and address files, GET CARD DATA
-bytes), so simulated and virtual cards go through the same parser as real ones. The
-people are fictitious ("Testperson"); national numbers use serials 990-999 and pass the
-mod-97 check. Dates are computed from `today` so the 17-year-old stays 17 and the
-expired card stays expired.
+bytes, signatures, photo, certificates), so simulated and virtual cards go through the same
+parser and the same checks as real ones. The people are fictitious ("Testperson"); national
+numbers use serials 990-999 and pass the mod-97 check. Dates are computed from `today` so
+the 17-year-old stays 17 and the expired card stays expired.
+
+The signatures and certificates come from the fake national register (fake_register), made
+in memory at first use: `card_files` signs a card when an applet first serves it, so listing
+the cards costs no key generation.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from cryptography.hazmat.primitives import hashes
+
+from .fake_register import Signer, fake_register
+from .files import (
+    ADDRESS_FILE,
+    ADDRESS_SIGNATURE,
+    AUTHENTICATION_CERTIFICATE,
+    IDENTITY_FILE,
+    IDENTITY_SIGNATURE,
+    PHOTO_FILE,
+    REGISTER_CERTIFICATE,
+    ROOT_CERTIFICATE,
+    SIGNING_CERTIFICATE,
+    FilePath,
+)
 from .national_number import check_digits
 from .residence_card import (
     BIRTH_DATE,
@@ -27,6 +47,7 @@ from .residence_card import (
     MUNICIPALITY,
     NATIONAL_NUMBER,
     NATIONALITY,
+    PHOTO_HASH,
     POSTAL_CODE,
     SPECIAL_STATUS,
     STREET_AND_NUMBER,
@@ -37,7 +58,6 @@ from .residence_card import (
 from .tlv import encode_tlv
 
 _FILE_VERSION = 0x00
-_PHOTO_HASH = 0x11
 _BASIC_KEY_HASH = 0x1A
 _EU_REGISTRATION_DATE = 0x1F  # not read by the kiosk: exercises skipping unknown tags
 ADDRESS_FILE_SIZE = 117
@@ -62,6 +82,15 @@ class FakeCard:
     pin_tries_left: int = 3
     is_eid: bool = True
     path_select: bool = True  # older applets only accept one file id per SELECT
+    photo: bytes = b""
+    # what the register signed, when the card now holds something else (a tampered card)
+    signed_identity: bytes = b""
+    signed_address: bytes = b""
+    signed_photo_digest: str = ""  # "sha1", "sha256", "sha384": the photo hash's (tag 0x11)
+    register: str = "ec"  # who signed: "ec" (applet 1.8), "rsa" (1.7), "other" (a root nobody trusts)
+    certificates: tuple[str, ...] = ("authentication", "signing")
+    issued: date | None = None  # the certificates are valid from the card's first day to its last
+    expires: date | None = None
 
     def card_data(self, pin_tries_left: int | None) -> bytes:
         """The GET CARD DATA answer: 28 bytes, or 31 with the PIN tries left at byte 28."""
@@ -108,6 +137,17 @@ def _hash(card_id: str, what: str, size: int) -> bytes:
     return hashlib.sha256(f"{what}:{card_id}".encode()).digest()[:size]
 
 
+def _photo(card_id: str) -> bytes:
+    """Not a picture of anyone: JPEG markers around 3 KB of bytes made from the card's id,
+    the size of a real card's photo so that reading it costs what it costs on a card."""
+    body = b"".join(hashlib.sha256(f"photo:{card_id}:{n}".encode()).digest() for n in range(94))
+    return b"\xff\xd8\xff\xe0" + body + b"\xff\xd9"
+
+
+def _digest(name: str, data: bytes) -> bytes:
+    return hashlib.new(name, data).digest()
+
+
 def _card(
     card_id: str,
     description: str,
@@ -123,6 +163,7 @@ def _card(
     nationality: str = "Testland",
     member_of_family: bool = False,
     extra: tuple[tuple[int, bytes], ...] = (),
+    tamper: str | None = None,  # "identity", "address" or "photo": changed after the register signed
     **card_options,
 ) -> FakeCard:
     year, month, day = born
@@ -131,38 +172,105 @@ def _card(
     end = valid_until or years_before(begin, -5)
     serial = _hash(card_id, "chip", 16)
     prefix = "" if document_type in (1, 6) else "B"
-    fields = [
-        (_FILE_VERSION, b"\x01"),
-        (CARD_NUMBER, f"{prefix}{sum(serial) * 7919 % 10**9:09d}{index}".encode()),
-        (CHIP_NUMBER, serial),
-        (VALIDITY_BEGIN, _card_date(begin)),
-        (VALIDITY_END, _card_date(end)),
-        (DELIVERY_MUNICIPALITY, b"Teststad"),
-        (NATIONAL_NUMBER, national_number(year, month, day, 990 + index).encode()),
-        (LAST_NAME, b"Testperson"),
-        (GIVEN_NAMES, given_names.encode()),
-        (THIRD_NAME_INITIAL, b"Q"),
-        (NATIONALITY, nationality.encode()),
-        (BIRTH_PLACE, b"Voorbeeldstad"),
-        (BIRTH_DATE, birth_date_text(year, month, day, language).encode()),
-        (GENDER, (_WOMAN[language] if woman else "M").encode()),
-        (DOCUMENT_TYPE, f"{document_type:02d}".encode()),
-        (SPECIAL_STATUS, b"0"),
-        (_PHOTO_HASH, _hash(card_id, "photo", 32)),
-        *([(MEMBER_OF_FAMILY, b"")] if member_of_family else []),
-        (_BASIC_KEY_HASH, _hash(card_id, "key", 32)),
-        *extra,
-    ]
-    address = encode_tlv(
-        [
-            (_FILE_VERSION, b"\x01"),
-            (STREET_AND_NUMBER, b"Proefstraat 1"),
-            (POSTAL_CODE, b"9999"),
-            (MUNICIPALITY, b"Teststad"),
-        ],
-        pad_to=ADDRESS_FILE_SIZE,
+    # Applet 1.8 cards hash the photo with SHA-384; the 1.7 ones here keep a SHA-1 photo
+    # hash under SHA-256 signatures, like the re-signed cards the middleware knows of.
+    photo_digest = "sha1" if card_options.get("applet_version", 0x18) < 0x18 else "sha384"
+    register = card_options.pop("register", "rsa" if photo_digest == "sha1" else "ec")
+    photo = _photo(card_id)
+
+    def identity(names: str) -> bytes:
+        return encode_tlv(
+            [
+                (_FILE_VERSION, b"\x01"),
+                (CARD_NUMBER, f"{prefix}{sum(serial) * 7919 % 10**9:09d}{index}".encode()),
+                (CHIP_NUMBER, serial),
+                (VALIDITY_BEGIN, _card_date(begin)),
+                (VALIDITY_END, _card_date(end)),
+                (DELIVERY_MUNICIPALITY, b"Teststad"),
+                (NATIONAL_NUMBER, national_number(year, month, day, 990 + index).encode()),
+                (LAST_NAME, b"Testperson"),
+                (GIVEN_NAMES, names.encode()),
+                (THIRD_NAME_INITIAL, b"Q"),
+                (NATIONALITY, nationality.encode()),
+                (BIRTH_PLACE, b"Voorbeeldstad"),
+                (BIRTH_DATE, birth_date_text(year, month, day, language).encode()),
+                (GENDER, (_WOMAN[language] if woman else "M").encode()),
+                (DOCUMENT_TYPE, f"{document_type:02d}".encode()),
+                (SPECIAL_STATUS, b"0"),
+                (PHOTO_HASH, _digest(photo_digest, photo)),
+                *([(MEMBER_OF_FAMILY, b"")] if member_of_family else []),
+                (_BASIC_KEY_HASH, _hash(card_id, "key", 32)),
+                *extra,
+            ]
+        )
+
+    def address(street: bytes) -> bytes:
+        return encode_tlv(
+            [
+                (_FILE_VERSION, b"\x01"),
+                (STREET_AND_NUMBER, street),
+                (POSTAL_CODE, b"9999"),
+                (MUNICIPALITY, b"Teststad"),
+            ],
+            pad_to=ADDRESS_FILE_SIZE,
+        )
+
+    signed_identity, signed_address = identity(given_names), address(b"Proefstraat 1")
+    served_identity = identity(given_names.replace("a", "e", 1)) if tamper == "identity" else signed_identity
+    served_address = address(b"Proefstraat 7") if tamper == "address" else signed_address
+    served_photo = photo[:-3] + bytes([photo[-3] ^ 0xFF]) + photo[-2:] if tamper == "photo" else photo
+    return FakeCard(
+        card_id,
+        description,
+        served_identity,
+        served_address,
+        serial,
+        photo=served_photo,
+        signed_identity=signed_identity,
+        signed_address=signed_address,
+        signed_photo_digest=photo_digest,
+        register=register,
+        issued=begin,
+        expires=end,
+        **card_options,
     )
-    return FakeCard(card_id, description, encode_tlv(fields), address, serial, **card_options)
+
+
+def _register_signer(card: FakeCard) -> Signer:
+    register = fake_register()
+    return {"rsa": register.rsa_register, "ec": register.ec_register, "other": register.other_register}[card.register]
+
+
+@functools.lru_cache(maxsize=256)
+def card_files(card: FakeCard) -> dict[FilePath, bytes]:
+    """The card's files by path from the MF, signed by the fake register (at first use).
+    The caller must not change the dictionary: it is shared."""
+    if not card.is_eid:
+        return {}
+    signer = _register_signer(card)
+    # the register signs RSA cards with SHA-256 here, EC ones always with SHA-384
+    digest = hashes.SHA384() if signer.is_ec else hashes.SHA256()
+    identity_signature = signer.sign(card.signed_identity or card.identity, digest)
+    address = (card.signed_address or card.address).rstrip(b"\x00")
+    files = {
+        IDENTITY_FILE: card.identity,
+        IDENTITY_SIGNATURE: identity_signature,
+        ADDRESS_FILE: card.address,
+        ADDRESS_SIGNATURE: signer.sign(address + identity_signature, digest),
+        PHOTO_FILE: card.photo,
+        REGISTER_CERTIFICATE: signer.der,
+        ROOT_CERTIFICATE: fake_register().other_root.der if card.register == "other" else _root_der(signer),
+    }
+    issued, expires = card.issued or date(2000, 1, 1), card.expires or date(2099, 12, 31)
+    for kind, path in (("authentication", AUTHENTICATION_CERTIFICATE), ("signing", SIGNING_CERTIFICATE)):
+        if kind in card.certificates:
+            files[path] = fake_register().citizen_certificate(kind, card.serial, issued, expires, ec_card=signer.is_ec)
+    return files
+
+
+def _root_der(signer: Signer) -> bytes:
+    register = fake_register()
+    return (register.ec_root if signer.is_ec else register.rsa_root).der
 
 
 def _birthday(day: date) -> tuple[int, int, int]:
@@ -171,8 +279,14 @@ def _birthday(day: date) -> tuple[int, int, int]:
 
 def fake_cards(today: date | None = None) -> dict[str, FakeCard]:
     """The catalogue, by id, in the order a developer page would list them."""
-    today = today or date.today()
+    return dict(_catalogue(today or date.today()))
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(today: date) -> dict[str, FakeCard]:
     turns_18_tomorrow = years_before(today, 18) + timedelta(days=1)
+    # before 1 July 2017: no new certificates can be put on such a card any more
+    before_2017 = min(date(2017, 6, 1), years_before(today, 1))
     cards = [
         _card("adult-f-plus", "Adult, F+ card (family of an EU citizen), 3 PIN tries",
               today=today, document_type=36, born=(1985, 7, 30), member_of_family=True),
@@ -200,6 +314,23 @@ def fake_cards(today: date | None = None) -> dict[str, FakeCard]:
               today=today, document_type=22, born=(1960, 12, 24), language="fr"),
         _card("old-applet", "Adult, old-layout A card, applet 1.7 (no PIN counter, SELECT one id at a time)",
               today=today, document_type=11, born=(1982, 2, 28), applet_version=0x17, path_select=False),
+        _card("issued-2017", "Adult, E+ card issued before 1 July 2017 (no new certificates possible)",
+              today=today, document_type=16, born=(1983, 4, 9), valid_from=before_2017,
+              valid_until=max(years_before(before_2017, -10), today + timedelta(days=365))),
+        _card("adult-no-signing", "19 years old, card issued at 15 with the authentication certificate only",
+              today=today, document_type=33, born=_birthday(years_before(today, 19) - timedelta(days=30)),
+              valid_from=years_before(today, 4), certificates=("authentication",)),
+        _card("turned-18", "18 years old, card issued at 16 that carries the signing certificate",
+              today=today, document_type=35, born=_birthday(years_before(today, 18) - timedelta(days=60)),
+              language="fr"),
+        _card("tampered-identity", "Adult, identity file changed after the register signed it",
+              today=today, document_type=34, born=(1977, 10, 3), tamper="identity"),
+        _card("tampered-address", "Adult, address changed after the register signed it",
+              today=today, document_type=34, born=(1978, 11, 4), tamper="address"),
+        _card("other-root", "Adult, signed by a register certificate from a root nobody trusts",
+              today=today, document_type=34, born=(1979, 12, 5), register="other"),
+        _card("photo-differs", "Adult, photo that does not match the photo hash",
+              today=today, document_type=34, born=(1980, 1, 6), tamper="photo"),
         _card("belgian-eid", "Belgian eID (not a residence card)",
               today=today, document_type=1, born=(1980, 6, 1), nationality="Belg"),
         _card("kids-id", "Belgian Kids-ID (not a residence card)",

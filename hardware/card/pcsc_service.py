@@ -12,14 +12,19 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from contextlib import contextmanager
 
+from cryptography import x509
+
+from .card_checks import NOT_CHECKED, CardChecks
 from .reader_service import (
     STOPPED_MESSAGE,
     ReaderError,
     ReaderService,
     ReaderState,
     ReadOutcome,
+    check_outcome,
     read_outcome,
 )
 
@@ -98,9 +103,9 @@ def connect_card(scard, context, reader: str):
 class PcscReaderService(ReaderService):
     STOP_TIMEOUT = 10.0  # stop() waits this long; a driver call that hangs may outlast it
 
-    def __init__(self, reader_filter: str | None = None, scard=None):
+    def __init__(self, reader_filter: str | None = None, scard=None, trust_anchors: Sequence[x509.Certificate] = ()):
         """`scard`: pyscard's smartcard.scard (the default) or a stand-in for tests."""
-        super().__init__(reader_filter)
+        super().__init__(reader_filter, trust_anchors)
         self._lock = threading.Lock()
         self._watcher: _Watcher | None = None
         self._scard = scard
@@ -155,8 +160,11 @@ class _Watcher:
         if self._thread.is_alive():
             log.warning("card reader thread still busy after %.0f s; its results are ignored", timeout)
 
-    def _publish(self, state, error=None, message=None, reader=None, card=None) -> None:
-        self._service._publish(state, error, message, reader, card, unless=self._stop)
+    def _publish(self, state, error=None, message=None, reader=None, card=None):
+        return self._service._publish(state, error, message, reader, card, unless=self._stop)
+
+    def _publish_checks(self, read: int, checks: CardChecks) -> None:
+        self._service._publish_checks(read, checks, unless=self._stop)
 
     def _run(self) -> None:
         scard = self._scard
@@ -296,21 +304,43 @@ class _Watcher:
 
     def _read(self, context, reader: str, reader_state: int) -> ReadOutcome | None:
         """The outcome, published; None when another card took this one's place during
-        the read (the caller reads again)."""
+        the read (the caller reads again). A card is published as soon as the check screen
+        has what it needs, and its checks follow on the same connection."""
         self._publish(ReaderState.READING, reader=reader)
         started = time.monotonic()
-        outcome: ReadOutcome | None
+        outcome: ReadOutcome | None = None
+        shown = None
         try:
             with connect_card(self._scard, context, reader) as connection:
                 outcome = read_outcome(connection)
+                log.info("card read in %.0f ms", (time.monotonic() - started) * 1000)
+                shown = self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)
+                if shown is not None and shown.read is not None:
+                    self._publish_checks(shown.read, self._checks(connection, outcome))
+                    log.info("card checked in %.0f ms", (time.monotonic() - started) * 1000)
         except PcscError as error:
+            if outcome is not None:
+                # The card was shown; its checks were cut short (pulled, most likely: the
+                # next status change says so). The screen stays as it is, unverified.
+                log.info("card checks cut short: %s", error)
+                if shown is not None and shown.read is not None:
+                    self._publish_checks(shown.read, NOT_CHECKED)
+                return outcome
             outcome = self._failed_read(context, reader, reader_state, error)
-        if outcome is None:
-            log.info("card swapped during the read")
-            return None
-        log.info("card read in %.0f ms", (time.monotonic() - started) * 1000)
-        self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)
+            if outcome is None:
+                log.info("card swapped during the read")
+                return None
+            self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)
         return outcome
+
+    def _checks(self, connection, outcome: ReadOutcome) -> CardChecks:
+        try:
+            return check_outcome(connection, outcome, self._service.trust_anchors)
+        except PcscError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a fault in the checks must not take the shown card away
+            log.error("card checks failed (%s): not checked", type(exc).__name__)
+            return NOT_CHECKED
 
     def _failed_read(self, context, reader: str, reader_state: int, error: PcscError) -> ReadOutcome | None:
         """Tell a pulled card or a vanished reader from an unreadable card. A reader may

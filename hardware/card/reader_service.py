@@ -5,20 +5,27 @@ long-poll for the next one.
 States: no_reader, waiting (for a card), reading, ready (a residence card was read) and
 error, with one of the error codes below. Card data lives in the snapshot only while the
 card is in the reader.
+
+A card is ready as soon as its identity, address and card data are read: that is all the
+check screen waits for. Its checks (card_checks: signatures, photo, certificates) are read
+next and follow as another snapshot of the same read, with the same `read` number.
 """
 
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from .apdu import Connection
-from .card_reading import read_residence_card
+from cryptography import x509
+
+from .apdu import CardChannel, Connection
+from .card_checks import CardChecks, read_card_checks
+from .card_reading import CardFiles, read_card_files
 from .errors import CardDataError, CardStatusError, NotAnEidCard
-from .residence_card import ResidenceCard
+from .residence_card import ResidenceCard, parse_residence_card
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,9 @@ class ReaderSnapshot:
     error: ReaderError | None = None
     reader: str | None = None
     card: ResidenceCard | None = None  # only in the ready state
+    # the version at which this card was first ready; its checks keep it (a new version)
+    read: int | None = None
+    checks: CardChecks | None = None  # None while they are being read
 
     def to_dict(self, today: date | None = None) -> dict:
         return {
@@ -70,7 +80,9 @@ class ReaderSnapshot:
             "message": self.message,
             "reader": self.reader,
             "version": self.version,
+            "read": self.read,
             "card": None if self.card is None else self.card.to_dict(today),
+            "checks": None if self.checks is None else self.checks.to_dict(),
         }
 
 
@@ -80,13 +92,15 @@ class ReadOutcome:
     error: ReaderError | None = None
     message: str | None = None
     card: ResidenceCard | None = None
+    files: CardFiles | None = field(default=None, repr=False)  # as read, for the checks
 
 
 def read_outcome(connection: Connection) -> ReadOutcome:
     """Read the card and say what the kiosk should show. Errors of the connection itself
     (card pulled, reader gone) are left to the caller, which knows the reader."""
     try:
-        card = read_residence_card(connection)
+        files = read_card_files(CardChannel(connection))
+        card = parse_residence_card(files.identity, files.address, files.card_data)
     except NotAnEidCard:
         return ReadOutcome(ReaderState.ERROR, ReaderError.NOT_RESIDENCE_CARD, NOT_AN_EID_MESSAGE)
     except (CardStatusError, CardDataError) as error:
@@ -95,14 +109,32 @@ def read_outcome(connection: Connection) -> ReadOutcome:
     if not card.is_residence_card:
         message = f"This is a {card.card_type}, not a residence card."
         return ReadOutcome(ReaderState.ERROR, ReaderError.NOT_RESIDENCE_CARD, message)
-    return ReadOutcome(ReaderState.READY, card=card)
+    return ReadOutcome(ReaderState.READY, card=card, files=files)
+
+
+def check_outcome(connection: Connection, outcome: ReadOutcome, anchors: Sequence[x509.Certificate]) -> CardChecks:
+    """The checks of a card that `read_outcome` found ready, on the same connection."""
+    if outcome.card is None or outcome.files is None:
+        raise ValueError("only a card that was read can be checked")
+    checks = read_card_checks(
+        CardChannel(connection),
+        outcome.files.identity,
+        outcome.files.address,
+        anchors=anchors,
+        issued_on=outcome.card.validity_begin,
+    )
+    log.info("card checks: data %s, photo %s", checks.authenticity, checks.photo)  # verdicts only
+    return checks
 
 
 class ReaderService(ABC):
     """What the application uses, whether the reader is real or simulated. Thread-safe."""
 
-    def __init__(self, reader_filter: str | None = None):
+    def __init__(self, reader_filter: str | None = None, trust_anchors: Sequence[x509.Certificate] = ()):
+        """`trust_anchors`: the root certificates the national register's certificate must
+        come from; none: the card's data is not checked ("not_checked")."""
         self.reader_filter = reader_filter
+        self.trust_anchors = tuple(trust_anchors)
         self._changed = threading.Condition()
         self._snapshot = ReaderSnapshot(ReaderState.NO_READER, 0, STOPPED_MESSAGE)
 
@@ -144,20 +176,34 @@ class ReaderService(ABC):
         card: ResidenceCard | None = None,
         *,
         unless: threading.Event | None = None,
-    ) -> None:
+    ) -> ReaderSnapshot | None:
         """`unless`: the publishing worker's stop event, checked under the lock: once a
-        worker is stopped, nothing it still sees reaches the screen."""
+        worker is stopped, nothing it still sees reaches the screen. Returns what was
+        published (None: nothing)."""
         message = message or MESSAGES[error or state]
         with self._changed:
             if unless is not None and unless.is_set():
-                return
+                return None
             current = self._snapshot
-            new = ReaderSnapshot(state, current.version + 1, message, error, reader, card)
-            if new == replace(current, version=current.version + 1):
-                return  # nothing changed: no new version for pollers to fetch
+            version = current.version + 1
+            read = version if card is not None else None
+            new = ReaderSnapshot(state, version, message, error, reader, card, read)
+            if new == replace(current, version=version, read=read):
+                return None  # nothing changed: no new version for pollers to fetch
             self._snapshot = new
             self._changed.notify_all()
         log.info("reader %s%s", state, f" ({error})" if error else "")
+        return new
 
-    def _publish_outcome(self, outcome: ReadOutcome, reader: str | None) -> None:
-        self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)
+    def _publish_checks(self, read: int, checks: CardChecks, *, unless: threading.Event | None = None) -> bool:
+        """Add the checks to the card of read `read`, if that card is still the one shown."""
+        with self._changed:
+            current = self._snapshot
+            if (unless is not None and unless.is_set()) or current.read != read or current.checks is not None:
+                return False
+            self._snapshot = replace(current, version=current.version + 1, checks=checks)
+            self._changed.notify_all()
+        return True
+
+    def _publish_outcome(self, outcome: ReadOutcome, reader: str | None) -> ReaderSnapshot | None:
+        return self._publish(outcome.state, outcome.error, outcome.message, reader, outcome.card)

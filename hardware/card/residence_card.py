@@ -25,6 +25,7 @@ BIRTH_DATE = 0x0C
 GENDER = 0x0D
 DOCUMENT_TYPE = 0x0F
 SPECIAL_STATUS = 0x10
+PHOTO_HASH = 0x11  # of the photo file 4035; read by the card's checks (card_checks), not kept here
 MEMBER_OF_FAMILY = 0x14
 IDENTITY_TAGS = frozenset(
     {CARD_NUMBER, CHIP_NUMBER, VALIDITY_BEGIN, VALIDITY_END, DELIVERY_MUNICIPALITY,

@@ -1,6 +1,7 @@
 """A virtual eID card for vsmartcard's vpcd reader driver: a real pcscd sees a card.
 
     python -m hardware.card.virtual_card --card adult-f-plus [--host 127.0.0.1 --port 35963]
+        [--trust-anchors-out roots.pem]
 
 vpcd listens; the card connects (= inserted) and closing the socket removes it. Each
 message is a 2-byte big-endian length and a payload; a 1-byte payload is a control code,
@@ -171,11 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=VPCD_HOST)
     parser.add_argument("--port", type=int, default=VPCD_PORT)
     parser.add_argument("--list", action="store_true", help="list the fake cards and exit")
+    parser.add_argument(
+        "--trust-anchors-out",
+        metavar="PEM",
+        help="write the roots of this process's fake register there, for a kiosk's [reader] trust_anchors",
+    )
     args = parser.parse_args(argv)
     if args.list or not args.card:
         for card in cards.values():
             print(f"{card.id:20} {card.description}")
         return 0 if args.list else 2
+    if args.trust_anchors_out:
+        from .fake_register import fake_register
+
+        with open(args.trust_anchors_out, "wb") as out:  # certificates only: no key leaves the process
+            out.write(fake_register().trust_anchors_pem())
     done = threading.Event()
     # Before the card is in: a SIGTERM as soon as the card is seen still removes it cleanly.
     signal.signal(signal.SIGTERM, lambda *_: done.set())

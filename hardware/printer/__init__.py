@@ -8,7 +8,8 @@ gets a `PrintOutcome` back. Typical use:
     if not outcome.printed:
         show render_html(ticket) and a message for outcome.reason
 
-Right-to-left languages: see `hardware.printer.ticket`.
+Every language on paper (text where the code page carries it, else pictures of text, right to
+left where needed): see `hardware.printer.ticket` and `hardware.printer.raster`.
 The fake network printer lives in `hardware.printer.fake_printer` (not imported here so
 `python -m hardware.printer.fake_printer` runs cleanly).
 """
@@ -16,19 +17,31 @@ The fake network printer lives in `hardware.printer.fake_printer` (not imported 
 from hardware.printer.drivers import Printer, PrinterError, check_settings, make_printer
 from hardware.printer.escpos_ticket import render_escpos
 from hardware.printer.preview import render_html, render_png
+from hardware.printer.raster import RasterText, RasterUnavailable
 from hardware.printer.settings import PrinterConfigError, PrinterSettings, parse_settings
 from hardware.printer.status import REASONS, PrinterStatus
-from hardware.printer.ticket import TicketLabels, TicketLine, TicketPrint, is_rtl, ticket_lines
+from hardware.printer.ticket import (
+    PaperTicket,
+    TicketLabels,
+    TicketLine,
+    TicketPrint,
+    is_rtl,
+    paper_ticket,
+    ticket_lines,
+)
 from hardware.printer.ticket_printer import PrintOutcome, TicketPrinter
 
 __all__ = [
     "REASONS",
+    "PaperTicket",
     "PrintOutcome",
     "Printer",
     "PrinterConfigError",
     "PrinterError",
     "PrinterSettings",
     "PrinterStatus",
+    "RasterText",
+    "RasterUnavailable",
     "TicketLabels",
     "TicketLine",
     "TicketPrint",
@@ -36,6 +49,7 @@ __all__ = [
     "check_settings",
     "is_rtl",
     "make_printer",
+    "paper_ticket",
     "parse_settings",
     "render_escpos",
     "render_html",

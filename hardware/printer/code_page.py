@@ -1,7 +1,10 @@
 """Text for the printer's character code page.
 
 The code page is selected explicitly (ESC t n) and text is encoded here, so the bytes of a
-ticket do not depend on a library guessing encodings. Both pages print é, è, ë, ç and €.
+ticket do not depend on a library guessing encodings. The Latin pages print é, è, ë, ç and €;
+the Cyrillic ones print Russian (PC866) or every Cyrillic letter of Ukrainian and Bulgarian
+too (WPC1251, which has no é: French and Dutch accents are dropped there). Text a page cannot
+carry is printed as a picture (see `hardware.printer.raster`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import unicodedata
 CODE_PAGES: dict[str, tuple[str, int]] = {
     "cp858": ("cp858", 19),  # PC858: PC850 with € at 0xD5
     "cp1252": ("cp1252", 16),  # WPC1252
+    "cp866": ("cp866", 17),  # PC866 Cyrillic #2: no Ukrainian і and ґ, no €
+    "cp1251": ("cp1251", 46),  # WPC1251 Cyrillic
 }
 DEFAULT_CODE_PAGE = "cp858"
 
@@ -47,6 +52,7 @@ _SUBSTITUTES = {
     "−": "-",
     "•": "-",
     "…": "...",
+    "€": "EUR",  # the Cyrillic PC866 has no euro sign
 }
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.printer.escpos_lib import escpos_printers, module_available
+from hardware.printer.raster import RasterText, RasterUnavailable
 from hardware.printer.settings import (
     SIMULATED_MODES,
     PrinterConfigError,
@@ -405,6 +406,10 @@ class SimulatedPrinter(Printer):
         self.folder = Path(settings.folder)
         self._mode = settings.mode
         self._lock = threading.Lock()
+        try:  # the picture shows the paper: the same pictures of text, or none (see TicketPrinter)
+            self._raster: RasterText | None = RasterText.open(settings.raster_font, settings.dot_width)
+        except RasterUnavailable:
+            self._raster = None
 
     def describe(self) -> str:
         return f"simulated {self.folder}"
@@ -439,6 +444,7 @@ class SimulatedPrinter(Printer):
                         ticket,
                         paper_width_mm=self.settings.paper_width_mm,
                         code_page=self.settings.code_page,
+                        raster=self._raster,
                     )
                 )
             return stem

@@ -2,15 +2,18 @@
 
 The commands are written out here rather than through a library object so the bytes are the
 same on every machine (code page selected with ESC t, text encoded by `code_page`), and
-tests can check them byte for byte.
+tests can check them byte for byte. Lines the code page cannot carry are pictures made by
+`hardware.printer.raster` (GS v 0), when the caller passes one.
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from hardware.printer.code_page import DEFAULT_CODE_PAGE, encode, page_number
-from hardware.printer.ticket import TicketLine, TicketPrint, ticket_lines
+from hardware.printer.raster import RasterText, raster_commands
+from hardware.printer.ticket import TicketLine, TicketPrint, paper_ticket
 
 ESC = b"\x1b"
 GS = b"\x1d"
@@ -81,8 +84,26 @@ def render_escpos(
     columns: int | None = None,
     code_page: str = DEFAULT_CODE_PAGE,
     cut: str = "full",
+    raster: RasterText | None = None,
 ) -> bytes:
-    """ESC/POS bytes for one ticket, wrapped to `columns` characters."""
+    """ESC/POS bytes for one ticket, wrapped to `columns` characters. Without `raster`, text
+    alone (a ticket in a script the code page lacks is printed in the site's main language)."""
+    paper = paper_ticket(ticket, code_page, raster.covers if raster else None)
+    return escpos_lines(
+        paper.lines, paper_width_mm=paper_width_mm, columns=columns, code_page=code_page, cut=cut, raster=raster
+    )
+
+
+def escpos_lines(
+    lines: Sequence[TicketLine],
+    *,
+    paper_width_mm: int = 80,
+    columns: int | None = None,
+    code_page: str = DEFAULT_CODE_PAGE,
+    cut: str = "full",
+    raster: RasterText | None = None,
+) -> bytes:
+    """ESC/POS bytes for a ticket's paper lines (see `hardware.printer.ticket.paper_ticket`)."""
     if cut not in ("full", "partial"):
         raise ValueError(f"cut must be 'full' or 'partial', not {cut!r}")
     columns = columns or default_columns(paper_width_mm)
@@ -91,9 +112,16 @@ def render_escpos(
     out = bytearray(INIT)
     out += ESC + b"t" + bytes([page_number(code_page)])
     align, bold = None, False
-    for line in ticket_lines(ticket, paper=True, code_page=code_page):
+    for line in lines:
         if line.role in SPACED_ROLES:
             out += LF
+        if line.raster:
+            if raster is None:
+                raise ValueError("a picture line needs a RasterText")
+            # As wide as the paper, aligned and bold inside the picture: ESC a and ESC E
+            # have nothing to do on it.
+            out += raster_commands(raster.block(line.text, line.role))
+            continue
         wanted = ALIGN_CENTER if line.role in CENTERED_ROLES else ALIGN_LEFT
         if wanted != align:
             out += wanted

@@ -2,7 +2,8 @@
 
 `render_html` is what the citizen sees on screen (and the fallback when the printer fails):
 always in the citizen's language, right to left where needed. `render_png` is a picture of
-the paper ticket, i.e. exactly what the printer prints, for desk reprints and documentation.
+the paper ticket, i.e. exactly what the printer prints (the lines printed as pictures are the
+same pictures), for desk reprints and documentation.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
 
 from hardware.printer.code_page import DEFAULT_CODE_PAGE
-from hardware.printer.ticket import TicketLine, TicketPrint, is_rtl, ticket_lines
+from hardware.printer.raster import RasterText
+from hardware.printer.ticket import TicketLine, TicketPrint, is_rtl, paper_ticket, ticket_lines
 
 _STYLE = {
     "municipality": "font-weight:bold;font-size:1.2em;text-align:center",
@@ -123,15 +125,29 @@ _PNG_STYLE = {  # role → (font size, bold, centered)
 _GAP_BEFORE = {"people_ahead", "qr", "footer"}
 
 
-def render_png(ticket: TicketPrint, *, paper_width_mm: int = 80, code_page: str = DEFAULT_CODE_PAGE) -> bytes:
-    """A PNG of the paper ticket (the printable lines, `paper_width_mm` wide at 203 dpi)."""
-    width = _DOTS[58 if paper_width_mm <= 58 else 80]
+def render_png(
+    ticket: TicketPrint,
+    *,
+    paper_width_mm: int = 80,
+    code_page: str = DEFAULT_CODE_PAGE,
+    raster: RasterText | None = None,
+) -> bytes:
+    """A PNG of the paper ticket (the printable lines, `paper_width_mm` wide at 203 dpi, or
+    as wide as `raster`'s dots), with `raster` as the printer makes its pictures (None: none)."""
+    width = raster.dot_width if raster else _DOTS[58 if paper_width_mm <= 58 else 80]
     canvas = Image.new("L", (width, 4000), 255)
     draw = ImageDraw.Draw(canvas)
     y = _MARGIN
-    for line in ticket_lines(ticket, paper=True, code_page=code_page):
+    for line in paper_ticket(ticket, code_page, raster.covers if raster else None).lines:
+        if y > canvas.height - 200:
+            break  # a runaway ticket is cropped, not a crash
         if line.role in _GAP_BEFORE:
             y += 16
+        if line.raster and raster is not None:
+            block = raster.block(line.text, line.role)
+            canvas.paste(block.convert("L"), (0, y))
+            y += block.height
+            continue
         if line.role == "qr":
             code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2)
             code.add_data(line.text)
@@ -150,9 +166,7 @@ def render_png(ticket: TicketPrint, *, paper_width_mm: int = 80, code_page: str 
             x = (width - row_width) / 2 if centered else _MARGIN
             draw.text((x, y), row, font=font, fill=0)
             y += int(size * 1.25)
-        if y > canvas.height - 200:
-            break  # a runaway ticket is cropped, not a crash
-    image = canvas.crop((0, 0, width, y + _MARGIN))
+    image = canvas.crop((0, 0, width, min(y + _MARGIN, canvas.height)))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

@@ -11,6 +11,7 @@ from typing import Any
 
 from hardware.printer.code_page import CODE_PAGES, DEFAULT_CODE_PAGE
 from hardware.printer.escpos_ticket import default_columns
+from hardware.printer.raster import DEFAULT_FONT, default_dot_width
 
 KINDS = ("network", "usb", "serial", "file", "simulated")
 SIMULATED_MODES = ("ok", "paper_near_end", "paper_out", "cover_open", "offline")
@@ -27,6 +28,11 @@ class PrinterSettings:
     paper_width_mm: int = 80
     columns: int = 42  # default: 32 for 58 mm paper, 42 for 80 mm
     code_page: str = DEFAULT_CODE_PAGE
+    # Text the code page cannot carry (Arabic, Cyrillic on a Latin page) is printed as a
+    # picture this many dots wide (default: 384 for 58 mm paper, 576 for 80 mm; a TM-T88 has
+    # 512), drawn with this font (it must cover every script of the site's languages).
+    dot_width: int = 576
+    raster_font: str = DEFAULT_FONT
     cut: str = "full"
     timeout: float = 2.0  # seconds, per connect / read / write
     deadline: float = 3.0  # seconds, the whole print_ticket call
@@ -71,6 +77,14 @@ def parse_settings(raw: Mapping[str, Any] | PrinterSettings | None) -> PrinterSe
     code_page = raw.get("code_page", DEFAULT_CODE_PAGE)
     if code_page not in CODE_PAGES:
         raise PrinterConfigError(f"[printer] code_page must be one of {', '.join(CODE_PAGES)}")
+    dot_width = _int(raw, "dot_width", default_dot_width(paper))
+    if not 128 <= dot_width <= 1024 or dot_width % 8:
+        raise PrinterConfigError(
+            "[printer] dot_width must be a multiple of 8 between 128 and 1024 (384 on 58 mm, 576 on 80 mm)"
+        )
+    raster_font = raw.get("raster_font", DEFAULT_FONT)
+    if not isinstance(raster_font, str) or not raster_font:
+        raise PrinterConfigError("[printer] raster_font must be the path of a TrueType or OpenType font file")
     cut = raw.get("cut", "full")
     if cut not in ("full", "partial"):
         raise PrinterConfigError("[printer] cut must be 'full' or 'partial'")
@@ -83,6 +97,8 @@ def parse_settings(raw: Mapping[str, Any] | PrinterSettings | None) -> PrinterSe
         paper_width_mm=paper,
         columns=columns,
         code_page=code_page,
+        dot_width=dot_width,
+        raster_font=raster_font,
         cut=cut,
         timeout=_seconds(raw, "timeout", 2.0),
         deadline=_seconds(raw, "deadline", 3.0),

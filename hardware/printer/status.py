@@ -41,6 +41,9 @@ class PrinterStatus:
     cover_open: bool
     error: str | None
     checked_at: datetime = field(default_factory=_now)
+    # Something that prints, but not as it should (no pictures of text: tickets in a script
+    # the code page lacks come out in the site's main language). Never personal data.
+    note: str | None = None
 
     @property
     def ready(self) -> bool:

@@ -3,18 +3,20 @@
 The caller passes already translated strings; this module never translates. A ticket carries
 no personal data: a number, a service, times and counts only.
 
-Right-to-left languages and scripts a thermal printer cannot print: the on-screen preview
-always shows the citizen's language. The paper ticket prints a citizen's-language text only
-when its script is left-to-right and every character is in the printer's code page (after
-dropping accents the code page lacks, e.g. Polish "ś" → "s"). Otherwise the paper uses the
-site's main language: `service_name_main` (always printed), `labels_main`, `bring_main` and
-`footer_main` when given (English labels, and no bring list or footer, when not).
+The paper ticket carries the same lines as the on-screen preview: the citizen's language,
+with the service's name in the site's main language alongside. A line the printer's code page
+can carry (after dropping accents it lacks, e.g. Polish "ś" → "s") prints as text; any other
+(Arabic, Cyrillic on a Latin code page) prints as a picture (`TicketLine.raster`, drawn by
+`hardware.printer.raster`). Where no picture can be made (no font or layout engine, or a
+script the font lacks), the paper uses the site's main language: `service_name_main` (always
+printed), `labels_main`, `bring_main` and `footer_main` when given (English labels, and no
+bring list or footer, when not).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -119,6 +121,21 @@ class TicketLine:
 
     role: str
     text: str
+    raster: bool = False  # on paper: printed as a picture, the code page cannot carry it
+
+
+# Lines in the citizen's language. When one of them can be printed neither as text nor as a
+# picture, the whole ticket is printed in the main language: never half a translation.
+CITIZEN_ROLES = frozenset(
+    {"number_label", "service", "people_ahead", "estimated_wait", "bring_label", "bring_item", "follow_label", "footer"}
+)
+
+
+@dataclass(frozen=True)
+class PaperTicket:
+    lines: list[TicketLine]
+    # False: the citizen's language could not be printed, the paper is in the main language.
+    complete: bool
 
 
 def format_issued(issued_at: datetime) -> str:
@@ -128,16 +145,45 @@ def format_issued(issued_at: datetime) -> str:
 
 def ticket_lines(ticket: TicketPrint, *, paper: bool = False, code_page: str = DEFAULT_CODE_PAGE) -> list[TicketLine]:
     """The ticket's content as lines: the screen version, or with `paper=True` what the printer
-    can print in `code_page` (see the module doc for the fallback rules)."""
+    can print in `code_page` as text alone (see `paper_ticket` for pictures)."""
     if paper:
-        content = _paper_content(ticket, code_page)
-    else:
-        content = _Content(
-            service=ticket.service_name,
-            labels=ticket.labels,
-            bring=tuple(ticket.bring),
-            footer=ticket.footer,
-        )
+        return paper_ticket(ticket, code_page).lines
+    return _lines(
+        ticket,
+        _Content(service=ticket.service_name, labels=ticket.labels, bring=tuple(ticket.bring), footer=ticket.footer),
+    )
+
+
+def paper_ticket(
+    ticket: TicketPrint,
+    code_page: str = DEFAULT_CODE_PAGE,
+    covers: Callable[[str], bool] | None = None,
+) -> PaperTicket:
+    """The lines to print. With `covers` (whether pictures can show a text), the screen's
+    lines, each as text in `code_page` or else marked `raster`; without it, or when a line in
+    the citizen's language cannot be shown, text alone (see the module doc)."""
+    if covers is not None:
+        lines = []
+        for line in ticket_lines(ticket):
+            text = line.text if line.role == "qr" else paper_text(line.text, code_page)
+            if text is not None:
+                lines.append(TicketLine(line.role, text))
+            elif covers(line.text):
+                lines.append(TicketLine(line.role, line.text, raster=True))
+            elif line.role in CITIZEN_ROLES:
+                break
+            else:  # the municipality's or the main service name: one odd character
+                lines.append(TicketLine(line.role, paper_text_or_placeholder(line.text, code_page)))
+        else:
+            return PaperTicket(lines, complete=True)
+    content, complete = _paper_content(ticket, code_page)
+    # Texts that were not swapped for a main-language version (municipality, main service
+    # name) still must not stop a ticket: unprintable characters become "?".
+    lines = [TicketLine(line.role, paper_text_or_placeholder(line.text, code_page)) for line in _lines(ticket, content)]
+    return PaperTicket(lines, complete)
+
+
+def _lines(ticket: TicketPrint, content: _Content) -> list[TicketLine]:
     labels = content.labels
     lines = [
         TicketLine("municipality", ticket.municipality),
@@ -166,10 +212,6 @@ def ticket_lines(ticket: TicketPrint, *, paper: bool = False, code_page: str = D
         lines.append(TicketLine("status_url", ticket.status_url))
     if content.footer:
         lines.append(TicketLine("footer", content.footer))
-    if paper:
-        # Texts that were not swapped for a main-language version (municipality, main
-        # service name) still must not stop a ticket: unprintable characters become "?".
-        lines = [TicketLine(line.role, paper_text_or_placeholder(line.text, code_page)) for line in lines]
     return lines
 
 
@@ -181,7 +223,8 @@ class _Content:
     footer: str | None
 
 
-def _paper_content(ticket: TicketPrint, code_page: str) -> _Content:
+def _paper_content(ticket: TicketPrint, code_page: str) -> tuple[_Content, bool]:
+    """The content text mode can print, and whether it is all the citizen's."""
     rtl = is_rtl(ticket.language)
 
     def printable(text: str) -> str | None:
@@ -191,19 +234,17 @@ def _paper_content(ticket: TicketPrint, code_page: str) -> _Content:
 
     label_texts = ticket.labels.texts()
     paper_labels = [text for text in map(printable, label_texts) if text is not None]
-    if len(paper_labels) == len(label_texts):
-        labels = TicketLabels(*paper_labels)
-    else:
-        labels = ticket.labels_main or TicketLabels()
+    labels_printable = len(paper_labels) == len(label_texts)
+    labels = TicketLabels(*paper_labels) if labels_printable else ticket.labels_main or TicketLabels()
 
     paper_bring = tuple(text for text in map(printable, ticket.bring) if text is not None)
-    if len(paper_bring) == len(ticket.bring):
-        bring = paper_bring
-    else:
-        bring = tuple(ticket.bring_main or ())
+    bring_printable = len(paper_bring) == len(ticket.bring)
+    bring = paper_bring if bring_printable else tuple(ticket.bring_main or ())
 
-    footer = None
-    if ticket.footer:
-        footer = printable(ticket.footer) or ticket.footer_main
+    footer = printable(ticket.footer) if ticket.footer else None
+    footer_printable = footer is not None or not ticket.footer
+    if not footer_printable:
+        footer = ticket.footer_main
 
-    return _Content(service=service, labels=labels, bring=bring, footer=footer)
+    complete = service is not None and labels_printable and bring_printable and footer_printable
+    return _Content(service=service, labels=labels, bring=bring, footer=footer), complete

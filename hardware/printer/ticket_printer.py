@@ -11,6 +11,11 @@ if a driver blocks past the deadline (a USB transfer that hangs), the caller get
 still print its ticket; the citizen then holds the paper and has seen the screen, never
 two numbers.
 
+Tickets in a script the code page cannot carry (Arabic; Cyrillic on a Latin code page) print
+those lines as pictures. When pictures cannot be made (no font, no Raqm layout), such tickets
+print in the site's main language; the log says so at start and for each such ticket, and
+every status carries it as its `note`.
+
 Status checks (kiosk pages, health polls) answer from the last status while it is a few
 seconds old, and never make a ticket wait: on a network printer they use their own
 connection, and on a device they are skipped while a ticket prints.
@@ -28,10 +33,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hardware.printer.drivers import Printer, PrinterError, make_printer
-from hardware.printer.escpos_ticket import render_escpos
+from hardware.printer.escpos_ticket import escpos_lines
+from hardware.printer.raster import RasterText, RasterUnavailable
 from hardware.printer.settings import PrinterSettings
 from hardware.printer.status import LatestStatus, PrinterStatus, failure_reason
-from hardware.printer.ticket import TicketPrint
+from hardware.printer.ticket import TicketPrint, paper_ticket
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,9 @@ class TicketPrinter:
         # A network printer takes a check on a connection of its own; a device serves one
         # user at a time, so there checks share the tickets' lane.
         self._checks = _Lane() if self.printer.parallel_connections else self._tickets
+        self.raster, self.raster_note = _open_raster(self.printer.settings)
+        if self.raster_note:
+            log.warning("ticket printer: %s", self.raster_note)
 
     @property
     def latest_status(self) -> PrinterStatus | None:
@@ -85,12 +94,19 @@ class TicketPrinter:
 
     def render(self, ticket: TicketPrint) -> bytes:
         s = self.printer.settings
-        return render_escpos(
-            ticket,
+        raster = self.raster
+        paper = paper_ticket(ticket, s.code_page, raster.covers if raster else None)
+        if not paper.complete:
+            # The ticket's language, never its texts: a name could be among them one day.
+            why = self.raster_note or f"the font {s.raster_font} lacks letters of {ticket.language!r}"
+            log.warning("ticket %s printed in the site's main language only: %s", ticket.number, why)
+        return escpos_lines(
+            paper.lines,
             paper_width_mm=s.paper_width_mm,
             columns=s.columns,
             code_page=s.code_page,
             cut=s.cut,
+            raster=raster,
         )
 
     def print_ticket(self, ticket: TicketPrint) -> PrintOutcome:
@@ -102,7 +118,7 @@ class TicketPrinter:
             log.exception("ticket %s could not be rendered for the printer", ticket.number)
             known = self.latest_status or PrinterStatus.unreachable("not checked")
             status = dataclasses.replace(known, error=f"rendering failed: {type(exc).__name__}")
-            return PrintOutcome(False, status, "error")
+            return PrintOutcome(False, self._noted(status), "error")
 
         outcome = self._bounded(
             lambda progress: self._print_job(job, ticket, deadline, progress),
@@ -139,7 +155,7 @@ class TicketPrinter:
             if outcome.reason != "busy":
                 return outcome.status
         # Nothing known yet: do not call the printer out of order for being in use.
-        return self.latest_status or PrinterStatus.not_reported()
+        return self.latest_status or self._noted(PrinterStatus.not_reported())
 
     # -- inside the worker thread ---------------------------------------------------------
 
@@ -223,12 +239,18 @@ class TicketPrinter:
                 outcome = PrintOutcome(False, status, "timeout")
         finally:
             lane.lock.release()
+        outcome = dataclasses.replace(outcome, status=self._noted(outcome.status))
         self._publish(outcome.status)
         return outcome
 
     def _busy(self) -> PrintOutcome:
-        known = self.latest_status or PrinterStatus.unreachable("not checked yet")
+        known = self.latest_status or self._noted(PrinterStatus.unreachable("not checked yet"))
         return PrintOutcome(False, known, "busy")
+
+    def _noted(self, status: PrinterStatus) -> PrinterStatus:
+        if self.raster_note is None or status.note is not None:
+            return status
+        return dataclasses.replace(status, note=self.raster_note)
 
     def _publish(self, status: PrinterStatus) -> None:
         self._latest.set(status)
@@ -237,6 +259,18 @@ class TicketPrinter:
                 self._on_status(status)
             except Exception:
                 log.exception("printer status listener failed")
+
+
+def _open_raster(settings: PrinterSettings) -> tuple[RasterText | None, str | None]:
+    """The picture maker, or None and why not (for the log and the printer's status)."""
+    try:
+        return RasterText.open(settings.raster_font, settings.dot_width), None
+    except RasterUnavailable as exc:
+        note = (
+            f"no pictures of text ({exc}); tickets in a script code page {settings.code_page} "
+            "lacks print in the site's main language only"
+        )
+        return None, note
 
 
 def _now() -> datetime:

@@ -26,7 +26,7 @@ bp = Blueprint("accounts", __name__)
 
 log = logging.getLogger(__name__)
 
-LANDING = {"clerk": "desk.index", "supervisor": "desk.index", "facility": "ops.index"}
+LANDING = {"clerk": "desk.index", "supervisor": "office.index", "facility": "ops.index"}
 
 
 @bp.record_once

@@ -92,6 +92,81 @@ def _kiosk_paths() -> dict[str, Any]:
     }
 
 
+def _back_office_paths() -> dict[str, Any]:
+    """The pickup register and code requests: `desk` and `office` tokens, clerks and
+    supervisors; importing, and marking codes arrived or destroyed, are the office's."""
+    bearer: list[dict[str, list]] = [{"bearer": []}]
+    refused = {"401": _ERROR, "403": _ERROR}
+
+    def listing(summary: str, name: str, values: list[str], key: str) -> dict:
+        parameter = {"name": name, "in": "query", "required": False, "schema": {"type": "string", "enum": values}}
+        body = {"type": "object", "properties": {key: {"type": "array", "items": {"type": "object"}}}}
+        return {
+            "get": {
+                "summary": summary,
+                "security": bearer,
+                "parameters": [parameter],
+                "responses": {"200": {"description": summary, "content": {"application/json": {"schema": body}}}}
+                | {"400": _ERROR}
+                | refused,
+            }
+        }
+
+    def action(summary: str, parameter: dict, extra: dict | None = None) -> dict:
+        op: dict[str, Any] = {
+            "summary": summary,
+            "security": bearer,
+            "parameters": [parameter],
+            "responses": {"200": {"description": "Done"}, "404": _ERROR, "409": _ERROR} | refused,
+        }
+        return {"post": op | (extra or {})}
+
+    card = {"name": "card_number", "in": "path", "required": True, "schema": {"type": "string"}}
+    request_id = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    reason = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
+    paths: dict[str, Any] = {
+        "/api/pickups": listing(
+            "The pickup register: cards ready, collected, or waiting long enough for a reminder",
+            "status",
+            ["ready", "collected", "reminder_due"],
+            "pickups",
+        ),
+        "/api/pickups/import": {
+            "post": {
+                "summary": "Import a register file (all rows or none; every bad line is listed)",
+                "security": bearer,
+                "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "responses": {
+                    "200": {"description": "Imported: {imported: rows}"},
+                    "400": {"description": "Not imported: {error, message, problems: [lines]}"},
+                    "413": _ERROR,
+                    "415": _ERROR,
+                }
+                | refused,
+            }
+        },
+        "/api/pickups/{card_number}/collected": action("The card was handed over to its holder", card),
+        "/api/code-requests": listing(
+            "Code requests in a state (every open one without a state), oldest first",
+            "state",
+            ["requested", "ordered", "arrived", "notified", "reminded", "collected", "destroyed", "cancelled"],
+            "code_requests",
+        ),
+    }
+    for to, summary in (
+        ("ordered", "The fee was paid at the desk: the codes are ordered"),
+        ("arrived", "The codes came in (the citizen is sent a message if they left a contact)"),
+        ("collected", "The citizen collected the codes"),
+        ("destroyed", "The codes were destroyed, not collected in time"),
+        ("cancelled", "Cancelled, with a reason"),
+    ):
+        body = {"requestBody": {"required": to == "cancelled", "content": {"application/json": {"schema": reason}}}}
+        paths[f"/api/code-requests/{{request_id}}/{to}"] = action(
+            summary, request_id, body if to == "cancelled" else None
+        )
+    return paths
+
+
 def openapi_document(self_url: str) -> dict:
     ticket_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}
     paths: dict[str, Any] = {
@@ -252,6 +327,7 @@ def openapi_document(self_url: str) -> dict:
     }.items():
         paths[f"/api/tickets/{{ticket_id}}/{action}"] = _action(summary)
     paths.update(_kiosk_paths())
+    paths.update(_back_office_paths())
     issued = paths["/api/tickets"]["post"]["responses"]
     issued["200"]["content"] = issued["201"]["content"]  # a replay answers as the issue did
     return {
@@ -305,7 +381,12 @@ def openapi_document(self_url: str) -> dict:
                         "counter": {"type": ["integer", "null"]},
                         "arrived_at": {"type": "string", "format": "date-time"},
                         "called_at": {"type": ["string", "null"], "format": "date-time"},
-                        "checkin": {"type": ["object", "null"]},
+                        "checkin": {
+                            "type": ["object", "null"],
+                            "description": "Identity masked. `card.authenticity` is valid, invalid or not_checked (no "
+                            "trust anchor, or the card left first); `card.photo` matches, differs or not_checked; "
+                            "`card.certificates` lists kind and valid_until. Added as soon as known, after issuing too.",
+                        },
                     },
                 },
             },

@@ -11,9 +11,9 @@ import math
 import re
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from .. import fleet
+from .. import code_requests, fleet, pickups
 from ..auth import current_principal, require
 from ..checkin import CheckIn, clerk_view
 from ..extensions import office
@@ -142,6 +142,9 @@ def issue_ticket():
     key = issue_key()
     replayed = key is not None and office.queue.issued_for(key) is not None
     ticket, place = office.queue.issue(service, language=language, checkin=stored, priority=priority, key=key)
+    principal = current_principal()
+    if not replayed and principal is not None and principal.kind == "loopback":  # this kiosk's own
+        office.member.ticket_taken(ticket.day, ticket.arrived_at)
     return jsonify(
         id=ticket.id,
         number=ticket.number,
@@ -244,11 +247,15 @@ def kiosks_list():
     )
 
 
-def order_kiosk(name: str, kind: str, message: str | None = None):
+def by_whom() -> str:
+    """Who did it, for the logs staff read: "anna (supervisor)", "desk-3 (desk)"."""
     principal = current_principal()
-    by = "unknown" if principal is None else f"{principal.name} ({principal.role})"
+    return "unknown" if principal is None else f"{principal.name} ({principal.role})"
+
+
+def order_kiosk(name: str, kind: str, message: str | None = None):
     try:
-        fleet.order(office.engine, name, kind, by=by, now=office.clock(), message=message)
+        fleet.order(office.engine, name, kind, by=by_whom(), now=office.clock(), message=message)
     except fleet.UnknownKiosk as exc:
         abort(404, description=str(exc))
     return jsonify(kiosk=name, ordered=kind), 202
@@ -282,3 +289,123 @@ def kiosk_restart(name: str):
     if what not in RESTARTS:
         abort(400, description=f"Say what to restart: {{'what': one of {', '.join(RESTARTS)}}}.")
     return order_kiosk(name, f"restart_{what}")
+
+
+# --- the back office: pickup register and code requests -----------------------------------
+
+# Clerks read the register and hand cards over; supervisors (and `office` tokens) keep it.
+CLERK_ROLES = ("desk", "office", "clerk", "supervisor")
+OFFICE_ROLES = ("office", "supervisor")
+# What a code request can be moved to here, and who may: the fee is taken at the desk, the
+# codes come in at the back office.
+CODE_REQUEST_MOVES = {
+    "ordered": CLERK_ROLES,
+    "arrived": OFFICE_ROLES,
+    "collected": CLERK_ROLES,
+    "cancelled": CLERK_ROLES,
+    "destroyed": OFFICE_ROLES,
+}
+
+
+def pickup_json(entry: pickups.Entry) -> dict:
+    return {
+        "card_number": entry.card_number,
+        "national_number": entry.national_number,
+        "name": entry.name,
+        "storage": entry.storage,
+        "arrived_on": entry.arrived_on.isoformat(),
+        "collected_at": iso(entry.collected_at),
+        "collected_by": entry.collected_by,
+        "reminded_at": iso(entry.reminded_at),
+    }
+
+
+@bp.get("/pickups")
+@require(*CLERK_ROLES)
+def pickups_list():
+    status = request.args.get("status", "ready")
+    if status not in pickups.STATUSES:
+        abort(400, description=f"'status' must be one of {', '.join(pickups.STATUSES)}.")
+    query = request.args.get("q", "")
+    if len(query) > 100:
+        abort(400, description="'q' may have at most 100 characters.")
+    found = pickups.entries(
+        office.engine, status, query, office.queue.today(), office.site.pickup_reminder_days, limit=1000
+    )
+    return jsonify(pickups=[pickup_json(e) for e in found])
+
+
+@bp.post("/pickups/import")
+@require(*OFFICE_ROLES)
+def pickups_import():
+    request.max_content_length = current_app.config["REGISTER_UPLOAD_MAX"]
+    if request.mimetype != "text/csv":
+        abort(415, description="Send the register as CSV (Content-Type: text/csv).")
+    try:
+        count = pickups.import_pickups(office.engine, request.get_data(), office.queue.today(), office.clock())
+    except pickups.PickupImportError as exc:
+        return jsonify(error="not_imported", message="The file was not imported.", problems=exc.problems), 400
+    return jsonify(imported=count)
+
+
+@bp.post("/pickups/<card_number>/collected")
+@require(*CLERK_ROLES)
+def pickup_collected(card_number: str):
+    if not pickups.mark_collected(office.engine, card_number, by_whom(), office.clock()):
+        abort(404, description=f"No card {card_number} waits in the register.")
+    return jsonify(card_number=pickups.normalised_card_number(card_number), collected=True)
+
+
+def code_request_json(item: code_requests.Listed) -> dict:
+    return {
+        "id": item.id,
+        "ticket": item.ticket_number,
+        "language": item.language,
+        "national_number": item.national_number,
+        "contact": item.contact_kind,
+        "state": item.status,
+        "requested_at": iso(item.requested_at),
+        "updated_at": iso(item.updated_at),
+        "arrived_at": iso(item.arrived_at),
+        "notified_at": iso(item.notified_at),
+        "reminders": item.reminders,
+        "next_step": item.next_step,
+        "destroy_on": item.due_on.isoformat() if item.due_on else None,
+    }
+
+
+@bp.get("/code-requests")
+@require(*CLERK_ROLES)
+def code_requests_list():
+    state = request.args.get("state") or None
+    if state is not None and state not in code_requests.STATES:
+        abort(400, description=f"'state' must be one of {', '.join(code_requests.STATES)}.")
+    found = code_requests.listing(office.engine, office.site.codes, office.queue.today(), state)
+    return jsonify(code_requests=[code_request_json(item) for item in found])
+
+
+@require(*CLERK_ROLES)
+def code_request_move(request_id: int, to: str):
+    principal = current_principal()
+    if principal is None or principal.role not in CODE_REQUEST_MOVES[to]:
+        abort(403, description=f"A {' or '.join(CODE_REQUEST_MOVES[to])} token is needed for this.")
+    reason = json_body(optional=True).get("reason")
+    if reason is not None and not isinstance(reason, str):
+        abort(400, description="'reason' must be text.")
+    try:
+        state = code_requests.move(office.engine, request_id, to, by_whom(), office.clock(), reason)
+    except code_requests.MoveRefused as exc:
+        abort(404 if exc.status is None else 409, description=str(exc))
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    return jsonify(id=request_id, state=state)
+
+
+for _to in CODE_REQUEST_MOVES:  # one route each, as the OpenAPI document lists them
+    bp.add_url_rule(
+        f"/code-requests/<int:request_id>/{_to}",
+        f"code_request_{_to}",
+        code_request_move,
+        methods=["POST"],
+        defaults={"to": _to},
+    )

@@ -6,6 +6,7 @@ cookie is signed, not secret."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ class Flow:
     card_key: str | None = None  # its version and a keyed hash of its number
     flow_id: str | None = None  # the screen's one ticket (kiosk.ticketing)
     ticket: Issued | None = None  # the ticket shown on the ticket screen
+    doc_stop: str | None = None  # a card found again: the ISO day it was blocked with DOC STOP
 
     @classmethod
     def load(cls, session: Mapping[str, Any]) -> Flow:
@@ -75,7 +77,10 @@ class Flow:
     def _well_typed(self) -> bool:
         ticket = self.ticket
         return (
-            all(_is(value, str) for value in (self.visit, self.typed_number, self.card_key, self.flow_id))
+            all(
+                _is(value, str) for value in (self.visit, self.typed_number, self.card_key, self.flow_id, self.doc_stop)
+            )
+            and (self.doc_stop is None or _is_date(self.doc_stop))
             and all(_is(value, int) for value in (self.reader_after, self.card_version))
             and _is(self.lost, bool, optional=False)
             and (
@@ -87,6 +92,14 @@ class Flow:
                 )
             )
         )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is(value: Any, kind: type, *, optional: bool = True) -> bool:

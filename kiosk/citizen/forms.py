@@ -13,7 +13,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from hardware.card import is_valid_national_number
 
-from ..code_requests import CONTACT_MAX, parse_contact
+from ..contacts import CONTACT_MAX, parse_contact
 
 NATIONAL_NUMBER_MAX = 32  # 11 digits, with dots, dashes and spaces as people type them: "85.07.30-033.28"
 FLOW_ID_MAX = 64  # secrets.token_urlsafe(12) is 16 characters

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
 import secrets
 import traceback
+from typing import NamedTuple
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
@@ -13,7 +15,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from hardware.card import ReaderError, ReaderState
+from hardware.card import ReaderError, ReaderState, ResidenceCard
+from hardware.card.card_checks import CardChecks
 
 from .. import pickups, service_state
 from ..auth import from_this_pc, require
@@ -24,7 +27,16 @@ from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
 from ..printing import preview_html
 from ..services import checklist_text, fee_text, service_name, site_items
 from ..ticketing import Issued, Outcome, Refused, Ticketing
-from .eligibility import CHECKED_VISITS, assess, check_in, site_service
+from . import speech, verdict
+from .eligibility import (
+    CHECKED_VISITS,
+    Assessment,
+    assess,
+    check_in,
+    checked_card,
+    reactivation_in_time,
+    site_service,
+)
 from .flow import Flow
 from .forms import ConfirmForm, NationalNumberForm
 
@@ -37,7 +49,16 @@ DOC_STOP_PHONE = "00800 2123 2123"  # free from Belgium and most of Europe
 DOC_STOP_PHONE_ABROAD = "+32 2 518 2123"
 TICKET_IDLE_S = 30
 SCREEN_ONLY_TICKET_IDLE_S = 180  # the printer failed: the screen is the citizen's only copy
-NOT_SCREENS = {"citizen.card_state", "citizen.health", "citizen.dev_cards", "citizen.dev_insert", "citizen.dev_remove"}
+NOT_SCREENS = {
+    "citizen.card_state",
+    "citizen.check_findings",
+    "citizen.health",
+    "citizen.dev_cards",
+    "citizen.dev_insert",
+    "citizen.dev_remove",
+    "citizen.speech",
+    "citizen.speech_alert",
+}
 
 ticketing = Ticketing()
 
@@ -167,6 +188,12 @@ def language_url(code: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), lang=code)
 
 
+# Audio guidance (kiosk.citizen.speech): the screen's texts spoken, and the idle warning's sound.
+bp.add_url_rule("/speech/<language>.wav", "speech", speech.speak)
+bp.add_url_rule("/alert.wav", "speech_alert", speech.alert)
+bp.context_processor(speech.template_helpers)
+
+
 @bp.context_processor
 def screen_context():
     return {
@@ -230,9 +257,41 @@ def visit():
     return render_template("citizen/visit.html", visits=visits)
 
 
+def reactivation_service():
+    """The service a card found again after DOC STOP is queued for, when the site offers it."""
+    service = office.site.services.get(office.site.rules.reactivation_service)
+    return service if service is not None and service.enabled and service.id in CHECKED_VISITS else None
+
+
 @bp.get("/lost")
 def lost_card():
-    return render_template("citizen/lost.html", phone=DOC_STOP_PHONE, phone_abroad=DOC_STOP_PHONE_ABROAD)
+    return render_template(
+        "citizen/lost.html",
+        phone=DOC_STOP_PHONE,
+        phone_abroad=DOC_STOP_PHONE_ABROAD,
+        found_again=reactivation_service() is not None,
+    )
+
+
+@bp.get("/lost/found")
+def found_card():
+    """A lost card found again: when was it blocked with DOC STOP? Within the days allowed
+    it is reactivated at the counter (its own visit, with the card); after that it is not."""
+    service = reactivation_service()
+    if service is None:
+        return redirect(url_for("citizen.lost_card"))
+    days = office.site.rules.reactivation_days
+    answer = request.args.get("days", "")
+    if not answer:
+        return render_template("citizen/found.html", days=days)
+    today = office.queue.today()
+    ago = int(answer) if answer.isascii() and answer.isdigit() and int(answer) <= days else days + 1
+    blocked_on = today - dt.timedelta(days=ago)
+    if not reactivation_in_time(blocked_on, today, office.site.rules):
+        return render_template("citizen/found.html", days=days, too_late=True)
+    forget_flow()
+    Flow(visit=service.id, doc_stop=blocked_on.isoformat(), reader_after=office.reader.snapshot().version).save(session)
+    return redirect(url_for("citizen.identify"))
 
 
 def begin_visit() -> Flow | None:
@@ -294,44 +353,102 @@ def type_number():
     return render_template("citizen/keypad.html", form=form)
 
 
-def visit_card(flow: Flow):
-    """The card of this visit: read since the visit was chosen and, when a screen is posted,
-    the very card that screen was shown for (not one swapped in since). None otherwise."""
+def visit_card(flow: Flow, *, shown: bool = False):
+    """The reader's snapshot of this visit's card: read since the visit was chosen and, when
+    a screen is posted (or `shown`), the very card that screen was shown for (not one
+    swapped in since). None otherwise. Its checks may follow later: the read stays the same."""
     snapshot = office.reader.snapshot()
-    if snapshot.state != ReaderState.READY or snapshot.version <= reader_after(flow):
+    if snapshot.state != ReaderState.READY or snapshot.read is None or snapshot.read <= reader_after(flow):
         return None
-    if request.method == "POST":
-        # the version alone would do, except across a restart of the reader service
-        if snapshot.version != flow.card_version or card_key(snapshot.card) != flow.card_key:
+    if request.method == "POST" or shown:
+        # the read alone would do, except across a restart of the reader service
+        if snapshot.read != flow.card_version or card_key(snapshot.card) != flow.card_key:
             return None
     else:
-        flow.card_version, flow.card_key = snapshot.version, card_key(snapshot.card)
+        flow.card_version, flow.card_key = snapshot.read, card_key(snapshot.card)
         flow.save(session)
-    return snapshot.card
+    return snapshot
 
 
-def current_assessment(flow: Flow, visit_id: str):
+class Found(NamedTuple):
+    assessment: Assessment
+    card: ResidenceCard | None
+    national_number: str | None
+    checks: CardChecks | None  # None: not known yet (or no card)
+    blocked_on: dt.date | None
+
+
+def pin_reset_offered() -> bool:
+    service = office.site.services.get("pin_reset")
+    return service is not None and service.enabled
+
+
+def current_assessment(flow: Flow, visit_id: str, *, shown: bool = False) -> Found | None:
     """The person's card (or typed number) and what the rules say of the visit; None
     when the card is not (or no longer) this visit's."""
+    checks = None
     if flow.lost:
         card, national_number = None, flow.typed_number
         if not national_number:
             return None
     else:
-        card = visit_card(flow)
-        if card is None:
+        snapshot = visit_card(flow, shown=shown)
+        if snapshot is None or snapshot.card is None:
             return None
-        national_number = card.national_number
-    pickup = pickups.ready_for(office.engine, national_number) if visit_id == "pickup" else None
+        card, checks, national_number = snapshot.card, snapshot.checks, snapshot.card.national_number
+    blocked_on = dt.date.fromisoformat(flow.doc_stop) if flow.doc_stop else None
     assessment = assess(
         visit_id,
         card=card,
         lost_card=flow.lost,
         today=office.queue.today(),
-        pickup=pickup,
+        pickup=pickups.ready_for(office.engine, national_number) if visit_id == "pickup" else None,
         ticket_without_pickup=office.site.kiosk.ticket_without_pickup,
+        checks=checks,
+        rules=office.site.rules,
+        blocked_on=blocked_on,
+        pin_reset_offered=pin_reset_offered(),
     )
-    return assessment, card, national_number
+    return Found(assessment, card, national_number, checks, blocked_on)
+
+
+def follow_checks(flow: Flow, visit_id: str, found: Found) -> verdict.Follow | None:
+    """For a ticket taken before the card's checks were in: what to add when they come.
+    The rules are asked again then, with the same card, day and register entry."""
+    card = found.card
+    if card is None or found.checks is not None or flow.card_version is None:
+        return None
+    today, pickup, lost = office.queue.today(), found.assessment.pickup, flow.lost
+    rules, without_pickup, offered = office.site.rules, office.site.kiosk.ticket_without_pickup, pin_reset_offered()
+
+    def notes_of(checks: CardChecks) -> tuple[str, ...]:
+        return assess(
+            visit_id,
+            card=card,
+            lost_card=lost,
+            today=today,
+            pickup=pickup,
+            ticket_without_pickup=without_pickup,
+            checks=checks,
+            rules=rules,
+            blocked_on=found.blocked_on,
+            pin_reset_offered=offered,
+        ).notes
+
+    return verdict.Follow(
+        office.reader,
+        office.queue,
+        flow.card_version,
+        card_of=lambda checks: checked_card(card, today, checks),
+        notes_of=notes_of,
+    )
+
+
+def visit_service(assessment: Assessment, chosen):
+    """The service the rules send the citizen to: the one chosen, or another that helps
+    (a PIN ticket instead of new codes, for a card whose PIN is reset without the PUK)."""
+    routed = office.site.services.get(assessment.visit)
+    return routed if routed is not None and routed.enabled else chosen
 
 
 def screen_form(flow: Flow, checklist) -> ConfirmForm:
@@ -355,10 +472,12 @@ def check():
         return go_home()
     if service.id not in CHECKED_VISITS:
         return redirect(url_for("citizen.confirm"))
-    found = current_assessment(flow, service.id)
+    chosen = service.id
+    found = current_assessment(flow, chosen)
     if found is None:
         return go_home()
-    assessment, card, national_number = found
+    assessment, card = found.assessment, found.card
+    service = visit_service(assessment, service)
     lang = language()
     checklist = checklist_items(assessment, service, lang)
     form = screen_form(flow, checklist_choices(service, checklist, lang))
@@ -367,12 +486,15 @@ def check():
             assessment,
             card=card,
             lost_card=flow.lost,
-            national_number=national_number,
+            national_number=found.national_number,
             checklist=checklist,
             ticked=set(form.confirmed.data or ()),
             today=office.queue.today(),
+            checks=found.checks,
+            blocked_on=found.blocked_on,
         )
-        return take_ticket(flow, service.id, checkin, form.contact.data or "")
+        follow = follow_checks(flow, chosen, found)
+        return take_ticket(flow, service.id, checkin, form.contact.data or "", follow)
     return render_template(
         "citizen/check.html",
         assessment=assessment,
@@ -381,9 +503,32 @@ def check():
         service_title=service_name(service, lang),
         fee=fee_text(service, lang),
         card=card,
+        checks=found.checks,
         lost=flow.lost,
         card_version=flow.card_version,
+        rules=office.site.rules,
     )
+
+
+@bp.get("/check/findings")
+def check_findings():
+    """The check screen's notes again, for the screen to show once the card's checks are in
+    (kiosk.js): for the very card the screen was shown for, or nothing."""
+    flow = Flow.load(session)
+    service = current_service(flow)
+    found = current_assessment(flow, service.id, shown=True) if service and service.id in CHECKED_VISITS else None
+    if service is None or found is None or not found.assessment.may_take_ticket:
+        abort(404)
+    response = current_app.make_response(
+        render_template(
+            "citizen/_findings.html",
+            assessment=found.assessment,
+            lost=flow.lost,
+            fee=fee_text(visit_service(found.assessment, service), language()),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def checklist_items(assessment, service, lang) -> list[str]:
@@ -443,9 +588,10 @@ def issued_before() -> Outcome:
     return ticketing.taken(request.form.get("flow_id"))
 
 
-def take_ticket(flow: Flow, visit_id: str, checkin: CheckIn, contact: str):
+def take_ticket(flow: Flow, visit_id: str, checkin: CheckIn, contact: str, follow: verdict.Follow | None = None):
     """Issue this screen's one ticket (kiosk.ticketing); a second post of the same screen
-    gets the same one."""
+    gets the same one. `follow`: the card's checks, still being read, go to the ticket's
+    check-in as soon as they come."""
     flow_id = request.form.get("flow_id")
     if not flow_id or flow_id != flow.flow_id:
         return go_home()
@@ -453,11 +599,12 @@ def take_ticket(flow: Flow, visit_id: str, checkin: CheckIn, contact: str):
     if reasons:
         log.warning("kiosk out of service: %s", ", ".join(reasons))
         return out_of_service(reasons)
-    return answer(
-        ticketing.take(
-            office, flow_id, visit=visit_id, language=language(), checkin=checkin, contact=contact, remember=show_ticket
-        )
+    outcome = ticketing.take(
+        office, flow_id, visit=visit_id, language=language(), checkin=checkin, contact=contact, remember=show_ticket
     )
+    if follow is not None and isinstance(outcome, Issued):
+        follow.start(outcome.ticket_id)
+    return answer(outcome)
 
 
 def show_ticket(issued: Issued) -> None:
@@ -537,6 +684,8 @@ def card_state():
         state=str(snapshot.state),
         error=None if snapshot.error is None else str(snapshot.error),
         version=snapshot.version,
+        read=snapshot.read,  # the card on screen stays this read while its checks follow
+        checked=snapshot.checks is not None,
         card_is_in=card_is_in(snapshot),
     )
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, jsonify, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
+from .. import code_requests, pickups
 from ..accounts.views import staff_page
-from ..api.routes import DESK_ROLES
+from ..api.routes import DESK_ROLES, by_whom
 from ..auth import current_principal, require
 from ..checkin import CheckIn, clerk_view
 from ..disclosures import record_disclosure
@@ -39,6 +40,40 @@ NOTES = {
     "expires_before_codes": _l("The card expires before the new codes arrive"),
     "not_in_register": _l("Not found in the pickup register: look for the new card"),
     "code_request_not_recorded": _l("The code request was not recorded: record it by hand"),
+    "signing_never_on_this_card": _l(
+        "Issued to a minor without the signing certificate: it can never get one (new card)"
+    ),
+    "signing_can_be_activated": _l("Now 18: the signing certificate on the card can be activated"),
+    "certificates_expired": _l("A certificate on the card has expired"),
+    "no_puk_needed": _l("Card issued after the PUK-free date: reset the PIN without the PUK"),
+    "codes_not_needed": _l("Chose new codes, sent to a PIN reset: the card needs no PUK"),
+    "codes_to_home_municipality": _l(
+        "Address in another municipality: the codes go to the municipality of inscription"
+    ),
+    "doc_stop_reactivation": _l("Card blocked with DOC STOP on %(date)s and found again: reactivate it, no new card"),
+    "card_to_be_checked": _l("The card did not pass the kiosk's check: look at the card itself"),
+}
+# The kiosk's check of the card (hardware.card.card_checks), for the card line.
+CARD_CHECKS = {
+    ("authenticity", "valid"): _l("data signature valid"),
+    ("authenticity", "invalid"): _l("data signature INVALID"),
+    ("authenticity", "not_checked"): _l("data signature not checked"),
+    ("photo", "matches"): _l("photo matches"),
+    ("photo", "differs"): _l("photo does NOT match"),
+    ("photo", "not_checked"): _l("photo not checked"),
+}
+CERTIFICATES = {"authentication": _l("authentication certificate"), "signing": _l("signing certificate")}
+
+
+CODE_REQUEST_STATES = {
+    "requested": _l("requested: take the fee"),
+    "ordered": _l("ordered"),
+    "arrived": _l("codes arrived"),
+    "notified": _l("codes arrived, citizen told"),
+    "reminded": _l("codes arrived, citizen reminded"),
+    "collected": _l("collected"),
+    "destroyed": _l("destroyed"),
+    "cancelled": _l("cancelled"),
 }
 
 
@@ -87,6 +122,7 @@ def counter_page(counter: int):
         "versionUrl": version_url(),
         "counterApi": f"{api}/counters/{counter}",
         "ticketApi": f"{api}/tickets",
+        "codeRequestApi": f"{api}/code-requests",
         "deskTickets": url_for("desk.counter_page", counter=counter) + "tickets",
         "loginUrl": url_for("accounts.login"),
         "samePressMs": SAME_PRESS // dt.timedelta(milliseconds=1),
@@ -124,6 +160,10 @@ def desk_texts() -> dict:
         "cardNumber": _("card number %(number)s"),
         "codeRequest": _("request %(id)s, to be told by %(contact)s"),
         "unchecked": _("Checked in without a card"),
+        "handedOver": _("Card %(number)s is marked as collected in the register."),
+        "notInRegister": _("Card %(number)s was not waiting in the register."),
+        "ordered": _("The codes are ordered."),
+        "waitAlarm": _("Waiting too long: someone has waited %(minutes)s minutes."),
     }
 
 
@@ -174,6 +214,7 @@ def state(counter: int):
             }
             for t in office.queue.parked()
         ],
+        wait_alarm_s=office.site.wait_alarm_minutes * 60,
         # A form token expires after WTF_CSRF_TIME_LIMIT; a desk page stays open all day.
         csrf_token=generate_csrf(),
     )
@@ -193,13 +234,49 @@ def clerk_checkin(ticket: Ticket) -> dict:
     def item(code: str) -> str:  # a service the site dropped: its items as stored
         return checklist_text(service, code, lang, fallbacks) if service else code
 
+    request = view["code_request"]
+    if request and request.get("id") is not None:  # where it is now, and what the desk may do
+        state = code_requests.state_of(office.engine, request["id"])
+        if state is not None:  # None: recorded by hand, or no longer kept
+            request = {**request, "state": state, "state_name": str(CODE_REQUEST_STATES.get(state, state))}
     return {
         **view,
+        "code_request": request,
         "visit_name": service_label(view["visit"]) if view["visit"] else None,
-        "notes": [str(NOTES.get(note, note)) for note in view["notes"]],
+        "notes": [note_text(note, view) for note in view["notes"]],
+        "card_checks": card_checks(view["card"]),
         "confirmed": [item(code) for code in view["confirmed"]],
         "missing": [item(code) for code in view["missing"]],
     }
+
+
+def note_text(note: str, view: dict) -> str:
+    if note == "doc_stop_reactivation" and view.get("doc_stop"):
+        return str(NOTES[note]) % {"date": format_date(dt.date.fromisoformat(view["doc_stop"]))}
+    return str(NOTES.get(note, note))
+
+
+def card_checks(card: dict | None) -> list[str]:
+    """The kiosk's verdict on the card and its certificates, in the clerk's language; empty
+    while not known (a ticket taken before the checks were in gets them a moment later)."""
+    if not card:
+        return []
+    lines = [
+        str(CARD_CHECKS[key])
+        for key in (("authenticity", card.get("authenticity")), ("photo", card.get("photo")))
+        if key in CARD_CHECKS
+    ]
+    certificates = card.get("certificates")
+    if certificates is not None:
+        carried = {c.get("kind"): c.get("valid_until") for c in certificates}
+        for kind, name in CERTIFICATES.items():
+            until = carried.get(kind)
+            if kind not in carried:
+                lines.append(_("no %(certificate)s", certificate=name))
+            else:
+                shown = format_date(dt.date.fromisoformat(until)) if until else "?"
+                lines.append(_("%(certificate)s until %(date)s", certificate=name, date=shown))
+    return lines
 
 
 @bp.post("/<int:counter>/tickets/<int:ticket_id>/disclose")
@@ -227,3 +304,24 @@ def reprint(counter: int, ticket_id: int):
     _known_counter(counter)
     outcome = print_ticket(_today_ticket(ticket_id))
     return jsonify(printed=bool(outcome.printed), reason=outcome.reason)
+
+
+def _at_counter(counter: int, ticket_id: int) -> Ticket:
+    _known_counter(counter)
+    ticket = _today_ticket(ticket_id)
+    if ticket.status not in AT_COUNTER or ticket.counter != counter:
+        abort(409, description=_("This ticket is not at your counter."))
+    return ticket
+
+
+@bp.post("/<int:counter>/tickets/<int:ticket_id>/handed-over")
+@require(*DESK_ROLES)
+def handed_over(counter: int, ticket_id: int):
+    """The new card of the ticket at this counter was handed over: the register's entry is
+    collected, so the kiosk no longer says it is ready."""
+    checkin = CheckIn.from_json(_at_counter(counter, ticket_id).checkin)
+    card_number = checkin.pickup.card_number if checkin.pickup else None
+    if not card_number:
+        abort(409, description=_("This ticket has no card from the pickup register."))
+    collected = pickups.mark_collected(office.engine, card_number, by_whom(), office.clock())
+    return jsonify(card_number=card_number, collected=collected)

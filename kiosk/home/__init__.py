@@ -21,6 +21,7 @@ SCREENS = [
     ("track.index", "Status page", "what the QR code on a ticket opens on a phone"),
     ("api.openapi", "API", "the OpenAPI description of the JSON API"),
     ("ops.index", "Kiosks", "facility staff: every kiosk's state and alerts, out of service, reload, restart"),
+    ("office.index", "Back office", "clerks and supervisors: the pickup register and the code requests"),
 ]
 
 

@@ -26,6 +26,7 @@ def texts() -> dict[str, str]:
         "restart_app": _("Restart app"),
         "message": _("Message on the kiosk"),
         "none": _("none"),
+        "last_at": _("last at %(time)s", time="{time}"),
     }
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import fmean
 from types import EllipsisType
@@ -444,6 +445,15 @@ class QueueEngine:
         """Add what was recorded after issuing (e.g. the code request) to the check-in."""
         with writing(self.engine) as conn:
             conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(checkin=checkin))
+
+    def amend_checkin(self, ticket_id: int, amend: Callable[[dict | None], dict]) -> None:
+        """Change the stored check-in as `amend` says, from what is stored now: two things
+        learnt after issuing (the code request, the card's checks) never undo each other."""
+        with writing(self.engine) as conn:
+            row = conn.execute(_LOAD.with_for_update(), dict(ticket_id=ticket_id)).first()
+            if row is None:
+                raise TicketNotFound(f"There is no ticket {ticket_id}.")
+            conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(checkin=amend(row.checkin)))
 
     # --- counters ------------------------------------------------------------------------
 

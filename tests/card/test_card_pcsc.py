@@ -8,11 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from hardware.card.apdu import CardChannel
+from hardware.card.card_checks import NOT_CHECKED, CertificateKind
 from hardware.card.card_reading import read_card_files
+from hardware.card.fake_register import fake_register
 from hardware.card.pcscd import wait_for_reader
 from hardware.card.reader_service import ReaderError, ReaderState
+from tests.pcsc import VIRTUAL_READER
 
 pytestmark = pytest.mark.pcsc
 TIMEOUT = 10  # a card shows up ~0.4 s after it connects to vpcd
@@ -45,7 +49,8 @@ def test_insert_read_remove(reader_service, virtual_card, virtual_reader):
     card.insert()
     ready = wait_state(reader_service, ReaderState.READY)
     assert (ready.card.card_type, ready.card.pin_tries_left, ready.card.applet_version) == ("F+", 3, "1.8")
-    assert card.apdus_received == 7
+    checked = reader_service.wait_for(lambda s: s.checks is not None, TIMEOUT)
+    assert checked.read == ready.read and checked.card == ready.card
     card.remove()
     gone = wait_state(reader_service, ReaderState.WAITING)
     assert gone.card is None and gone.version > ready.version
@@ -168,3 +173,49 @@ def test_virtual_card_command_line(reader_service, pcscd):
             process.stdout.close()
     assert process.returncode == 0
     wait_state(reader_service, ReaderState.WAITING)
+
+
+# --- the card's checks, after the check screen can show ------------------------------------
+
+
+def test_the_check_screen_needs_only_seven_commands(reader_service, virtual_card):
+    """A card pulled right after the seventh command is still shown: its checks come later,
+    and are "not checked" when the card left before them."""
+    wait_state(reader_service, ReaderState.WAITING)
+    virtual_card("adult-f-plus", remove_after_apdus=7).insert()
+    shown = reader_service.wait_for(lambda s: s.state == ReaderState.READY and s.checks is not None, TIMEOUT)
+    assert shown.card.card_type == "F+" and shown.checks == NOT_CHECKED
+    wait_state(reader_service, ReaderState.WAITING)
+
+
+@pytest.fixture
+def checking_service(pcscd):
+    from hardware.card.pcsc_service import PcscReaderService
+
+    anchors = x509.load_pem_x509_certificates(fake_register().trust_anchors_pem())
+    service = PcscReaderService(reader_filter=VIRTUAL_READER, trust_anchors=anchors)
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.mark.parametrize(
+    "card_id, verdict",
+    [
+        ("adult-f-plus", ("valid", "matches")),
+        ("old-applet", ("valid", "matches")),  # RSA, one file id per SELECT
+        ("tampered-identity", ("invalid", "matches")),
+        ("tampered-address", ("invalid", "matches")),
+        ("other-root", ("invalid", "matches")),
+        ("photo-differs", ("valid", "differs")),
+    ],
+)
+def test_each_card_s_verdict_through_pcscd(checking_service, virtual_card, card_id, verdict):
+    wait_state(checking_service, ReaderState.WAITING)
+    card = virtual_card(card_id)
+    card.insert()
+    checked = checking_service.wait_for(lambda s: s.checks is not None, TIMEOUT)
+    assert (checked.state, str(checked.checks.authenticity), str(checked.checks.photo)) == (ReaderState.READY, *verdict)
+    assert checked.checks.carries(CertificateKind.SIGNING)
+    card.remove()
+    wait_state(checking_service, ReaderState.WAITING)

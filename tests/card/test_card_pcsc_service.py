@@ -266,8 +266,8 @@ def test_each_card_is_read_once(pcsc, start_service, cards):
     pcsc.plug("ACME Reader 0")
     service = start_service()
     pcsc.insert("ACME Reader 0", cards["adult-f-plus"])
-    ready = wait_state(service, ReaderState.READY)
-    # nothing changes while the card stays: no new version, no second read
+    ready = service.wait_for(lambda s: s.state == ReaderState.READY and s.checks is not None, TIMEOUT)
+    # nothing changes while the card stays (its checks came): no new version, no second read
     assert service.wait_for_change(ready.version, timeout=0.3) == ready
     pcsc.remove("ACME Reader 0")
     wait_state(service, ReaderState.WAITING)

@@ -97,7 +97,9 @@ def test_version_grows_only_on_changes(service):
     service.remove()  # no card: nothing changes
     assert service.snapshot().version == version
     service.insert("type-h")
-    assert service.snapshot().version == version + 2  # reading, then ready
+    ready = service.snapshot()
+    assert ready.version == version + 3  # reading, ready, then the card's checks
+    assert ready.read == version + 2 and ready.checks is not None
 
 
 def test_wait_for_change_wakes_a_waiting_thread(service):

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from kiosk.code_requests import CONTACT_MAX, parse_contact
+from kiosk.contacts import CONTACT_MAX, parse_contact
 from tests.citizen.screens import check_screen, flow_id
 
 

@@ -19,8 +19,8 @@ def test_the_reader_state_says_nothing_of_the_card(client, reader, tokens):
     reader.insert("adult-f-plus")
     response = client.get("/kiosk/card")
     mine = response.get_json()
-    assert set(mine) == {"state", "error", "version", "card_is_in"}
-    assert mine["state"] == "ready" and mine["card_is_in"] is True
+    assert set(mine) == {"state", "error", "version", "read", "checked", "card_is_in"}
+    assert mine["state"] == "ready" and mine["card_is_in"] is True and mine["checked"] is True
     card = reader.snapshot().card
     for detail in (card.last_name, card.card_number, card.chip_number, card.national_number[:6]):
         assert detail not in response.get_data(as_text=True)
@@ -38,6 +38,8 @@ def test_the_reader_states_reach_the_screen(client, reader):
         "error": "not_residence_card",
         "card_is_in": True,
         "version": 0,
+        "read": None,
+        "checked": False,
     }
     reader.remove()
     assert client.get("/kiosk/card").get_json()["card_is_in"] is False

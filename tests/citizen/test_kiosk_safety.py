@@ -78,8 +78,8 @@ def test_the_check_screen_refuses_a_card_from_before_the_visit(client, reader):
 
 def test_a_card_swapped_after_the_check_gets_no_ticket(app, client, reader):
     page = check_screen(client, reader, "pin_reset", "adult-f-plus")
-    version = reader.snapshot().version
-    assert f'data-card-version="{version}"' in page  # the screen's watcher leaves at any change
+    read = reader.snapshot().read
+    assert f'data-card-version="{read}"' in page  # the screen's watcher leaves at another card
     reader.insert("pin-blocked")  # someone else's card, without a "no card" moment between
     response = take_ticket(client, page, confirmed=["card", "puk"])
     assert response.headers["Location"].endswith("/kiosk/")

@@ -47,3 +47,50 @@ def test_the_identify_screen_says_when_the_reader_service_is_down(kiosk, reader,
     expect(message).to_have_text("The card reader is not working. Please ask at the counter.", timeout=10_000)
     pcscd.start()
     expect(message).to_contain_text("Put your card in", timeout=10_000)
+
+
+@pytest.fixture
+def trusting_site(tmp_path, pcscd):
+    from hardware.card.fake_register import fake_register
+
+    roots = tmp_path / "fake-roots.pem"
+    roots.write_bytes(fake_register().trust_anchors_pem())
+    reader = f'[reader]\nkind = "pcsc"\nname_filter = "{VIRTUAL_READER}"\ntrust_anchors = ["{roots}"]'
+    return site_variant(tmp_path, ('[reader]\nkind = "simulated"', reader), name="trusting.toml")
+
+
+@pytest.fixture
+def trusting_app(app_config, trusting_site, database_url):
+    from kiosk import create_app
+    from kiosk.storage import migrate
+
+    app = create_app({**app_config, "SITE": str(trusting_site), "DATABASE_URL": database_url})
+    with app.app_context():
+        migrate(office.engine)
+    yield app
+    app.extensions["office"]["engine"].dispose()
+
+
+def test_a_tampered_card_through_pcscd_reaches_the_clerk_marked(trusting_app, page, virtual_card):
+    from tests.live import LiveServer
+
+    server = LiveServer(trusting_app)
+    with trusting_app.app_context():
+        reader = office.reader
+    try:
+        card = virtual_card("tampered-address")
+        page.goto(server.url + "/kiosk/")
+        page.locator(".language-choices a[lang=en]").tap()
+        page.locator(".visit-pin_reset").tap()
+        card.insert()
+        expect(page).to_have_url(re.compile(r"/kiosk/check$"), timeout=10_000)
+        expect(page.locator(".note-card_to_be_checked")).to_be_visible()
+        page.locator(".take-ticket").tap()
+        expect(page.locator(".ticket-number")).to_be_visible()
+        with trusting_app.app_context():
+            checkin = office.queue.waiting()[0].checkin
+        assert checkin["card"]["authenticity"] == "invalid" and checkin["card"]["photo"] == "matches"
+        card.remove()
+    finally:
+        server.stop()
+        reader.stop()

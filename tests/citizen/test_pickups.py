@@ -36,7 +36,7 @@ def test_import_then_find_the_newest_card_for_a_person(engine):
     assert import_pickups(engine, csv_bytes(*GOOD), TODAY, NOW) == 2
     found = ready_for(engine, "85073003328")
     assert (found.card_number, found.storage) == ("B987654321", "Kast B")
-    assert mark_collected(engine, "B987654321", NOW)
+    assert mark_collected(engine, "B987654321", "clerk1", NOW)
     assert ready_for(engine, "85073003328").card_number == "B123456789"
     assert ready_for(engine, "85073099239") is None
 

@@ -134,8 +134,11 @@ def test_two_desks_and_a_board(app, live_server, screen, staff, clock):
     desk2.get_by_role("button", name=re.compile("^Call next")).click()
     expect_on_board(board, "A001", "Loket 2")
 
-    # Finish; the board's waiting counts follow: B001 and C001 still wait.
+    # Finish; a new card from the register is asked about first (none here: this register is
+    # empty). The board's waiting counts follow: B001 and C001 still wait.
     desk2.get_by_role("button", name=re.compile("^Finish")).click()
+    desk2.get_by_role("button", name="Yes, handed over").click()
+    expect(desk2.locator("#message")).to_have_text("Card B123456789 was not waiting in the register.")
     expect(desk2.locator("#current-empty")).to_be_visible()
     expect(board.locator("#waiting [data-service=activation] .count")).to_have_text("1")
     expect(board.locator("#waiting [data-service=pin_reset] .count")).to_have_text("1")
@@ -330,6 +333,7 @@ def test_a_double_press_of_call_next_calls_one_citizen_and_finishes_nobody(app, 
 
     # N twice, quickly, once A001 is finished; then N once more while the desk shows A002.
     desk.keyboard.press("f")
+    desk.get_by_role("button", name="No, finish without it").click()
     expect(desk.locator("#current-empty")).to_be_visible()
     desk.keyboard.press("n")
     desk.keyboard.press("n")
@@ -340,3 +344,39 @@ def test_a_double_press_of_call_next_calls_one_citizen_and_finishes_nobody(app, 
     expect(desk.locator("#message")).to_have_text(f"{second['number']} is called to your counter.")
     assert statuses() == ["done", "called", "waiting"]
     assert len(sent) == 2
+
+
+def test_the_desk_warns_when_someone_has_waited_past_the_alarm(app, screen, staff, clock):
+    issue(app)
+    desk = open_desk(screen, "clerk", 1)
+    alarm = desk.locator("#wait-alarm")
+    expect(alarm).to_be_hidden()
+    clock.advance(minutes=20)
+    desk.reload()  # the clerk's own request: a session ends after 30 minutes without one
+    expect(desk.locator("#counter-state")).not_to_be_empty()
+    clock.advance(minutes=11)  # the demo's wait_alarm_minutes is 30
+    issue(app)  # a change, so the desk fetches its state again
+    expect(alarm).to_have_text("Waiting too long: someone has waited 31 minutes.")
+    expect(alarm).to_have_attribute("role", "alert")
+    desk.keyboard.press("n")  # the one who waited is called
+    expect(alarm).to_be_hidden()
+
+
+def test_the_desk_shows_the_kiosk_s_check_of_the_card(app, live_server, screen, staff):
+    card = {
+        "type": "F+",
+        "expired": False,
+        "authenticity": "invalid",
+        "photo": "matches",
+        "certificates": [{"kind": "authentication", "valid_until": "2031-05-01"}],
+    }
+    issue(app, "activation", dict(CHECKIN, visit="activation", card=card, notes=["card_to_be_checked"]))
+    desk = open_desk(screen, "clerk", 1)
+    desk.get_by_role("button", name=re.compile("^Call next")).click()
+    lines = desk.locator('[data-field="card"] dd li')
+    expect(lines).to_have_text(
+        ["F+ (valid)", "data signature INVALID", "photo matches", "authentication certificate until May 1, 2031", "no signing certificate"]
+    )  # fmt: skip
+    expect(desk.locator('[data-field="notes"] dd')).to_contain_text("did not pass the kiosk's check")
+    accessible = axe_violations(desk)
+    assert accessible == [], accessible

@@ -135,6 +135,7 @@ def test_the_dashboard_takes_a_kiosk_out_of_service_and_back_within_seconds(app,
     beat = Heartbeat(app, every_s=0.5)
     beat.start()
     contexts = []
+    assert app.test_client().post("/api/tickets", json={"service": "pickup"}).status_code == 201
     try:
         contexts.append(browser.new_context(viewport={"width": 1080, "height": 1920}))
         kiosk = contexts[-1].new_page()
@@ -148,6 +149,7 @@ def test_the_dashboard_takes_a_kiosk_out_of_service_and_back_within_seconds(app,
         expect(ops).to_have_url(re.compile(r"/ops/$"))
         row = ops.locator(f'tr[data-kiosk="{member(app).name}"]')
         expect(row).to_contain_text("In service")
+        expect(row).to_contain_text(re.compile(r"1, last at \d\d:\d\d"))  # tickets today, the last one's time
         row.get_by_label("Message on the kiosk").fill("Back in ten minutes")
         row.get_by_role("button", name="Take out of service").click()
         # on the kiosk's screen within two seconds, in every language, with staff's words

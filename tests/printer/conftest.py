@@ -31,6 +31,24 @@ ARABIC = dict(
     footer="شكرا لزيارتكم",
     footer_main="Bedankt voor uw bezoek",
 )
+# A Ukrainian ticket: Cyrillic, with the Ukrainian і, ї and є that PC866 lacks.
+UKRAINIAN = dict(
+    language="uk",
+    service_name="Новий PIN-код з вашим PUK-кодом",
+    service_name_main="Nieuwe pincode (met PUK)",
+    labels={
+        "your_number": "Ваш номер",
+        "people_ahead": "Людей перед вами",
+        "estimated_wait": "Орієнтовне очікування",
+        "minutes": "хвилин",
+        "bring": "Візьміть із собою",
+        "follow_your_turn": "Стежте за своєю чергою",
+    },
+    bring=["Ваша посвідка на проживання", "Ваш PUK-код"],
+    bring_main=["Uw verblijfskaart", "Uw PUK-code"],
+    footer="Дякуємо за візит",
+    footer_main="Bedankt voor uw bezoek",
+)
 
 DUTCH_LABELS = TicketLabels(
     your_number="Uw nummer",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CODE_PAGES = {19: "cp858", 16: "cp1252"}  # ESC t n
+CODE_PAGES = {19: "cp858", 16: "cp1252", 17: "cp866", 46: "cp1251"}  # ESC t n
 
 
 @dataclass
@@ -32,11 +32,35 @@ class QrSymbol:
 
 
 @dataclass
+class RasterImage:
+    """Consecutive GS v 0 bands of one width, joined: one picture on the paper."""
+
+    width_bytes: int
+    height: int
+    data: bytearray  # one bit per dot, 1 = black, rows top to bottom, most significant bit left
+    band_heights: list[int] = field(default_factory=list)  # rows of each GS v 0 command
+
+    @property
+    def width(self) -> int:
+        return self.width_bytes * 8
+
+    def to_image(self):
+        """As a Pillow mode "1" image (black ink on white)."""
+        from PIL import Image
+
+        inverted = bytes(255 - b for b in self.data)
+        return Image.frombytes("1", (self.width, self.height), inverted)
+
+
+@dataclass
 class Printout:
     initialized: bool = False
     code_pages: list[int] = field(default_factory=list)
     lines: list[PrintedLine] = field(default_factory=list)
     qr_codes: list[QrSymbol] = field(default_factory=list)
+    rasters: list[RasterImage] = field(default_factory=list)
+    # Text lines, QR symbols and pictures in paper order.
+    items: list[PrintedLine | QrSymbol | RasterImage] = field(default_factory=list)
     cut: str | None = None
 
     @property
@@ -55,6 +79,7 @@ def read_escpos(data: bytes) -> Printout:
     qr_model = qr_size = qr_ec = None
     stored: bytes | None = None
     qr_printed_at = -1  # offset just past the last QR print command
+    raster_ended_at = -1  # offset just past the last raster band
     i = 0
 
     def need(count: int) -> bytes:
@@ -69,7 +94,9 @@ def read_escpos(data: bytes) -> Printout:
         if b == 0x0A:  # LF prints the line buffer
             if out.qr_codes and qr_printed_at == i:
                 out.qr_codes[-1].line_feed_after = True
-            out.lines.append(PrintedLine("".join(chars), align, line_width, line_height, line_bold))
+            line = PrintedLine("".join(chars), align, line_width, line_height, line_bold)
+            out.lines.append(line)
+            out.items.append(line)
             chars = []
             line_width, line_height, line_bold = 1, 1, False
             i += 1
@@ -123,11 +150,35 @@ def read_escpos(data: bytes) -> Printout:
                 elif fn == 81:  # function 181: print the stored symbol
                     if stored is None:
                         raise ValueError("QR print without stored data")
-                    out.qr_codes.append(QrSymbol(stored, qr_model, qr_size, qr_ec, align, printed=True))
+                    symbol = QrSymbol(stored, qr_model, qr_size, qr_ec, align, printed=True)
+                    out.qr_codes.append(symbol)
+                    out.items.append(symbol)
                     qr_printed_at = i + 5 + length
                 else:
                     raise ValueError(f"unexpected QR function {fn}")
                 i += 5 + length
+            elif cmd == ord("v"):  # GS v 0 m xL xH yL yH d1...dk: raster bit image
+                head = need(8)
+                if head[2] != ord("0") or head[3] not in (0, 48):
+                    raise ValueError(f"GS v at offset {i}: only 'GS v 0' in normal density is expected")
+                if chars:
+                    raise ValueError(f"raster image at offset {i} while text waits in the line buffer")
+                width_bytes = head[4] + 256 * head[5]
+                height = head[6] + 256 * head[7]
+                if not width_bytes or not height:
+                    raise ValueError(f"empty raster image at offset {i}")
+                bits = need(8 + width_bytes * height)[8:]
+                last = out.rasters[-1] if out.rasters else None
+                if last is not None and raster_ended_at == i and last.width_bytes == width_bytes:
+                    last.data += bits
+                    last.height += height
+                    last.band_heights.append(height)
+                else:
+                    image = RasterImage(width_bytes, height, bytearray(bits), [height])
+                    out.rasters.append(image)
+                    out.items.append(image)
+                i += 8 + width_bytes * height
+                raster_ended_at = i
             elif cmd == ord("V"):
                 m = need(3)[2]
                 if m in (65, 66):

@@ -111,7 +111,7 @@ def test_partial_cut(make_ticket):
     assert read_escpos(render_escpos(make_ticket(), cut="partial")).cut == "partial"
 
 
-def test_arabic_ticket_prints_main_language_texts(make_ticket):
+def test_arabic_ticket_in_text_alone_prints_main_language_texts(make_ticket):
     t = make_ticket(**ARABIC)
     printout = read_escpos(render_escpos(t, paper_width_mm=58))
 

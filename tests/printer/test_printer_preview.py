@@ -101,7 +101,8 @@ def test_html_preview_is_self_contained_and_escaped(make_ticket):
     assert not any(a["tag"] in ("link", "script", "style") for a in parsed.attrs)
 
 
-def test_rtl_preview_shows_the_citizens_language_while_paper_uses_the_main_one(make_ticket):
+def test_rtl_preview_shows_the_citizens_language_while_text_only_paper_uses_the_main_one(make_ticket):
+    """Text alone (no pictures of text, see test_printer_raster) cannot print Arabic."""
     t = make_ticket(**ARABIC)
     html = render_html(t)
     parsed = html_lines(html)

@@ -1,0 +1,123 @@
+"""A message when the turn is near: asked for on the status page (or with a code request at
+the kiosk), written once when the site's number of people are still ahead, and sent."""
+
+import re
+
+import pytest
+
+from kiosk import code_requests, outbox, ticketing, turn_soon
+from kiosk.checkin import CheckIn
+from kiosk.extensions import office
+from kiosk.housekeeping import close_day
+from kiosk.schema import outbox as outbox_table
+from tests.conftest import bearer
+from tests.system import free_port
+from tests.test_outbox import Mailbox, mail_site
+
+ADDRESS = "alex.citizen@example.org"
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox(free_port())
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def app_config(tmp_path, clock, mailbox, monkeypatch):
+    site = mail_site(tmp_path, monkeypatch, mailbox.port, kiosk="turn_soon_ahead = 2\n")
+    return {"SITE": site, "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True}
+
+
+def issue(client, language="en") -> dict:
+    response = client.post("/api/tickets", json={"service": "pickup", "language": language})
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def status_path(ticket: dict) -> str:
+    return "/t/" + ticket["status_url"].rsplit("/", 1)[1]
+
+
+def ask(client, ticket: dict, contact: str):
+    page = client.get(status_path(ticket)).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post(status_path(ticket) + "/alert", data={"csrf_token": csrf, "contact": contact})
+
+
+def call_next(client, tokens, current: int | None = None) -> int:
+    """Counter 1 finishes `current` and calls the next ticket; its id."""
+    response = client.post("/api/counters/1/call-next", headers=bearer(tokens["desk"]), json={"current": current})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["id"]
+
+
+def written(app) -> list:
+    with app.app_context(), office.engine.connect() as conn:
+        return conn.execute(outbox_table.select().where(outbox_table.c.template == "turn_soon")).all()
+
+
+def look(app) -> int:
+    with app.app_context():
+        return turn_soon.write_due(office, office.site.kiosk.turn_soon_ahead)
+
+
+def test_asked_on_the_status_page_written_once_and_sent(app, client, tokens, mailbox, clock):
+    mine = [issue(client) for _ in range(4)][-1]  # three people ahead
+    refused = ask(client, mine, "not an address")
+    assert refused.status_code == 400 and "not a phone number we can send a text message to" in refused.get_data(
+        as_text=True
+    )
+    assert ask(client, mine, ADDRESS).status_code == 303
+    page = client.get(status_path(mine)).get_data(as_text=True)
+    assert "You will get a message when 2 people are ahead of you." in page and ADDRESS not in page
+    assert look(app) == 0  # three ahead
+    called = call_next(client, tokens)
+    assert "Your turn is near" in client.get(status_path(mine) + "/status").get_data(as_text=True)
+    assert look(app) == 1
+    assert look(app) == 0  # once
+    clock.advance(minutes=3)  # the clerk helps the first citizen
+    call_next(client, tokens, called)
+    assert look(app) == 0
+    (message,) = written(app)
+    assert (message.params, message.language) == ({"number": mine["number"], "ahead": 2}, "en")
+    assert outbox.Worker(app).work_once() == 1
+    assert mailbox.count() == 1 and mailbox.received[0]["To"] == ADDRESS
+    assert mine["number"] in mailbox.received[0].get_content()
+
+
+def test_a_ticket_called_before_its_turn_came_near_gets_nothing(app, client, tokens, clock):
+    first = issue(client)
+    assert ask(client, first, "+32470123456").status_code == 303
+    call_next(client, tokens)
+    assert look(app) == 0 and written(app) == []
+    with app.app_context():
+        assert turn_soon.subscribed(office.engine, first["id"])  # marked, so never looked at again
+
+
+def test_the_contact_of_a_code_request_asks_for_it_too_and_is_forgotten_with_the_day(app, client, clock):
+    ticket = client.post("/api/tickets", json={"service": "new_codes", "language": "nl"}).get_json()
+    with app.app_context():
+        # as the kiosk records the request made with its ticket
+        ticketing.record_code_request(office, office.queue.ticket(ticket["id"]), CheckIn(visit="new_codes"), ADDRESS)
+        assert code_requests.for_ticket(office.engine, ticket["id"]).contact_kind == "email"
+        assert turn_soon.subscribed(office.engine, ticket["id"])
+        clock.advance(days=1)
+        close_day(office)
+        assert not turn_soon.subscribed(office.engine, ticket["id"])
+
+
+def test_without_the_setting_the_status_page_offers_nothing(tmp_path, clock, database_url):
+    from kiosk import create_app
+    from kiosk.storage import migrate
+
+    app = create_app({"DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True, "DATABASE_URL": database_url})
+    with app.app_context():
+        migrate(office.engine)
+    client = app.test_client()
+    ticket = issue(client)
+    assert "A message when" not in client.get(status_path(ticket)).get_data(as_text=True)
+    assert client.post(status_path(ticket) + "/alert", data={"contact": ADDRESS}).status_code in (400, 404)
+    app.extensions["office"]["engine"].dispose()
