@@ -26,15 +26,17 @@ class PcscdError(Exception):
 
 
 def pcscd_pids() -> list[int]:
-    """Every running pcscd on this machine."""
+    """Every running pcscd that shares our /run/pcscd: one in another mount namespace (a
+    container's) has a socket of its own and is no rival."""
+    ours = os.readlink("/proc/self/ns/mnt")
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "pcscd":
+                if (entry / "comm").read_text().strip() == "pcscd" and os.readlink(entry / "ns/mnt") == ours:
                     pids.append(int(entry.name))
             except OSError:
-                pass  # the process ended meanwhile
+                pass  # the process ended meanwhile, or is another user's we may not look into
     return pids
 
 

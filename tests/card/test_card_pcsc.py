@@ -219,3 +219,39 @@ def test_each_card_s_verdict_through_pcscd(checking_service, virtual_card, card_
     assert checked.checks.carries(CertificateKind.SIGNING)
     card.remove()
     wait_state(checking_service, ReaderState.WAITING)
+
+
+def test_a_pcscd_in_another_mount_namespace_is_no_rival(pcscd, tmp_path):
+    """A container's pcscd (the install test boots one) has a /run/pcscd of its own; ours
+    starts beside it, and only a pcscd sharing our socket counts as another."""
+    from hardware.card.pcscd import pcscd_pids
+    from tests.system import stop_group, wait_until
+
+    pcscd.stop()
+    config = tmp_path / "reader.conf.d"
+    config.mkdir()
+    script = f"mkdir -p /run/pcscd && mount -t tmpfs none /run/pcscd && exec pcscd --foreground --config {config}"
+    other = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script], start_new_session=True
+    )
+    try:
+        elsewhere = wait_until(lambda: _pcscd_child_of(other.pid), timeout=10, what="the other namespace's pcscd")
+        assert elsewhere not in pcscd_pids()
+        pcscd.start()
+        wait_for_reader(VIRTUAL_READER, present=False, timeout=TIMEOUT)
+        assert pcscd_pids() and elsewhere not in pcscd_pids()
+    finally:
+        stop_group(other)
+
+
+def _pcscd_child_of(pid: int) -> int | None:
+    """The pcscd that `pid` became (exec) or started."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            own, rest = stat.read_text().split(" (", 1)
+            comm, fields = rest.rsplit(") ", 1)
+        except (OSError, ValueError):
+            continue
+        if comm == "pcscd" and (int(own) == pid or fields.split()[1] == str(pid)):
+            return int(own)
+    return None
