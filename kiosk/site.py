@@ -283,6 +283,23 @@ class KioskSettings(_Table):
     footer: str = ""
     # a message when this many people are still ahead, to whoever left a contact; 0: never
     turn_soon_ahead: Annotated[int, _check(lambda n: 0 <= n <= 20, "must be from 0 (off) to 20")] = 0
+    # a service of the site whose ticket is offered wherever the kiosk gives no other
+    information_service: str | None = None
+
+
+class AppointmentSettings(_Table):
+    """How to make an appointment, for those the kiosk sends there (a new card, a card
+    that can no longer be unblocked): the office's own line and page."""
+
+    phone: _NonEmptyText | None = None
+    url: (
+        Annotated[str, _check(lambda u: u.startswith(("http://", "https://")), "must start with http:// or https://")]
+        | None
+    ) = None
+    hours: dict[str, _NonEmptyText] = {}  # language -> when the line answers, as citizens read it
+
+    def hours_in(self, language: str, default: str) -> str | None:
+        return self.hours.get(language) or self.hours.get(default)
 
 
 class ServerSettings(_Table):
@@ -429,6 +446,7 @@ class _Profile(_Table):
     reader: ReaderSettings = ReaderSettings()
     printer: dict[str, Any] = {}  # values are checked by hardware.printer
     kiosk: KioskSettings = KioskSettings()
+    appointments: AppointmentSettings = AppointmentSettings()
     server: ServerSettings = ServerSettings()
     mail: MailSettings | None = None  # None: no e-mail to citizens
     sms: SmsSettings | None = None  # None: no text messages to citizens
@@ -458,6 +476,7 @@ class _Profile(_Table):
             letters.add(service.letter)
             _only_known(service.name, languages, hint, at=("services", i, "name"))
             _only_known(service.bring, languages, hint, at=("services", i, "bring"))
+        _only_known(self.appointments.hours, languages, hint, at=("appointments", "hours"))
         numbers: set[int] = set()
         for i, counter in enumerate(self.counters):
             if counter.number in numbers:
@@ -472,6 +491,9 @@ class _Profile(_Table):
     def _rules_name_services(self) -> Self:
         if self.rules.reactivation_service not in {service.id for service in self.services}:
             raise _problem("is not one of the site's services", at=("rules", "reactivation_service"))
+        information = self.kiosk.information_service
+        if information is not None and information not in {service.id for service in self.services}:
+            raise _problem("is not one of the site's services", at=("kiosk", "information_service"))
         return self
 
 
@@ -497,6 +519,7 @@ class SiteProfile:
     sms: SmsSettings | None
     codes: CodeSettings
     rules: RulesSettings = RulesSettings()
+    appointments: AppointmentSettings = AppointmentSettings()
 
     @property
     def default_language(self) -> str:
@@ -578,6 +601,7 @@ def _site_profile(path: Path, p: _Profile, printer: PrinterProfile) -> SiteProfi
         sms=p.sms,
         codes=p.codes,
         rules=p.rules,
+        appointments=p.appointments,
     )
 
 

@@ -98,22 +98,46 @@
     });
   }
 
-  // Only a card read after the visit was chosen is this citizen's (the one before may have
+  // Since when the card in the reader has been as it is: its read (its checks follow as new
+  // versions of the same read), or its state's version (kiosk.citizen.views.card_since).
+  const cardSince = (state) => state.read ?? state.version;
+
+  // Start and visit screens: a card in the reader is named for what it is, the citizen's own
+  // (put in first: their visit goes straight to the check) or one someone left there. On the
+  // start screen, which forgets nothing by itself, a card put in is let go after the usual idle.
+  const notices = document.querySelector("[data-card-notices]");
+  if (notices) {
+    const after = Number(notices.dataset.cardNotices);
+    const idleCard = Number(data.cardIdleSeconds || 0);
+    let letGo = null;
+    watchCard(after, (state) => {
+      if (state.version < after) { window.location.reload(); return false; }  // the reader restarted
+      const since = cardSince(state);
+      const kind = state.state === "ready" && since > after ? "own" : state.card_is_in && since <= after ? "left" : null;
+      for (const notice of notices.querySelectorAll("[data-card-notice]")) notice.hidden = notice.dataset.cardNotice !== kind;
+      if (idleCard > 0 && kind === "own" && letGo === null) letGo = setTimeout(reset, idleCard * 1000);
+      if (kind !== "own" && letGo !== null) { clearTimeout(letGo); letGo = null; }
+    });
+  }
+
+  // Only a card read after this citizen began is theirs (the one before may have
   // left theirs); the server says the same, this only saves a round trip.
   if (data.waitCard) {
     const after = Number(data.cardAfter);
     const message = document.querySelector(".reader-message");
     watchCard(after, (state) => {
       if (state.version < after) { window.location.reload(); return false; }  // the reader restarted
-      if (state.state === "ready" && state.version > after) { go(data.waitCard); return false; }
-      const key = state.card_is_in && state.version <= after ? "left_card"
+      const since = cardSince(state);
+      if (state.state === "ready" && since > after) { go(data.waitCard); return false; }
+      const key = state.card_is_in && since <= after ? "left_card"
         : state.state === "error" ? state.error : state.state;
       const found = message.getAttribute(`data-msg-${key}`);
       if (found && message.textContent !== found) message.textContent = found;
+      for (const part of document.querySelectorAll("[data-shown-for]")) part.hidden = part.dataset.shownFor !== key;
     });
   }
 
-  // Start and ticket screens: a card left in the reader is asked for until it is taken.
+  // The ticket screen: the citizen's card is asked for until it is taken.
   const takeCard = document.querySelector("[data-take-card]");
   if (takeCard && !takeCard.hidden) {
     watchCard(-1, (state) => { if (!state.card_is_in) { takeCard.hidden = true; return false; } });
@@ -125,7 +149,7 @@
     ticketForm.addEventListener("submit", (e) => {
       if (leaving) { e.preventDefault(); return; }
       leaving = true;
-      ticketForm.querySelector(".take-ticket").disabled = true;
+      document.querySelector(".take-ticket").disabled = true;  // in the footer, outside the form
     });
   }
 

@@ -208,7 +208,7 @@
   };
 
   const back = () => {
-    const way = document.querySelector("main [data-back], main a[rel=prev]");
+    const way = document.querySelector("[data-back]");
     if (way) { chosenUrl = way.href || null; way.click(); return; }
     if (home || body.classList.contains("screen-ticket") || history.length < 2) { speak([phrase(say.noWayBack)]); return; }
     history.back();

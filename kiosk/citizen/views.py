@@ -71,9 +71,39 @@ def card_is_in(snapshot) -> bool:
     )
 
 
+CARD_AFTER = "card_after"  # in the session, beside the language: it outlives a flow
+
+
+def card_since(snapshot) -> int:
+    """The reader's version since which the card in it is as it is now: its read (its checks
+    follow as new versions of the same read), or the version of its state."""
+    return snapshot.read if snapshot.read is not None else snapshot.version
+
+
+def citizen_began(*, now: bool = False) -> int:
+    """The reader's version when this citizen's screens began: the start screen, shown after
+    every ticket and every reset (`now`), or else the first screen they were shown. A card
+    put in after it is theirs, even before they chose a visit (card first); one in the
+    reader from before was left there by someone else."""
+    version = office.reader.snapshot().version
+    began = session.get(CARD_AFTER)
+    # none yet, or higher: the reader service restarted, counting anew
+    if now or not isinstance(began, int) or began > version:
+        session[CARD_AFTER] = began = version
+    return began
+
+
+def own_card(snapshot, after: int) -> bool:
+    return snapshot.state == ReaderState.READY and card_since(snapshot) > after
+
+
+def left_card(snapshot, after: int) -> bool:
+    return card_is_in(snapshot) and card_since(snapshot) <= after
+
+
 def reader_after(flow: Flow) -> int:
-    """The reader's version when this visit was chosen: only a card read after it belongs
-    to this citizen (the one before may have left theirs in the reader)."""
+    """The reader's version when this citizen began (see citizen_began): only a card read
+    after it belongs to this visit (the one before may have left theirs in the reader)."""
     version = office.reader.snapshot().version
     # none yet: from now on; lower: the reader service restarted, counting anew
     if flow.reader_after is None or version < flow.reader_after:
@@ -84,9 +114,32 @@ def reader_after(flow: Flow) -> int:
 
 def reader_message(snapshot, after: int) -> str:
     """Which message of the identify screen fits the reader now (keys as in kiosk.js)."""
-    if card_is_in(snapshot) and snapshot.version <= after:
+    if left_card(snapshot, after):
         return "left_card"
     return str(snapshot.error) if snapshot.state == ReaderState.ERROR else str(snapshot.state)
+
+
+def card_notices(languages, *, start: bool = False) -> dict[str, dict[str, str]]:
+    """What the start and visit screens say of a card in the reader, in each of `languages`:
+    the start screen speaks to a citizen whose language is not known yet."""
+    notices = {}
+    for lang in languages:
+        with force_locale(lang):
+            notices[lang] = {
+                "own": _("Your card is in the reader. Choose your language.")
+                if start
+                else _("Your card is in the reader. Choose what brings you here."),
+                "left": _(
+                    "Someone left a card in the reader. If it is yours, take it out and put it in again; "
+                    "if not, please hand it in at the counter."
+                ),
+            }
+    return notices
+
+
+def card_state_of(snapshot, after: int) -> str | None:
+    """ "own", "left" or None: the card notice a screen shows (kiosk.js keeps it up to date)."""
+    return "own" if own_card(snapshot, after) else "left" if left_card(snapshot, after) else None
 
 
 def card_key(card) -> str:
@@ -194,9 +247,24 @@ bp.add_url_rule("/alert.wav", "speech_alert", speech.alert)
 bp.context_processor(speech.template_helpers)
 
 
+def information_service():
+    """The site's information service, whose ticket is offered where the kiosk gives no other."""
+    service = office.site.services.get(office.site.kiosk.information_service or "")
+    return service if service is not None and service.enabled else None
+
+
 @bp.context_processor
 def screen_context():
+    lang = language()
+    appointments = office.site.appointments
+    information = information_service()
     return {
+        "appointment": {
+            "phone": appointments.phone,
+            "url": appointments.url,
+            "hours": appointments.hours_in(lang, office.site.default_language),
+        },
+        "information": None if information is None else {"id": information.id, "name": service_name(information, lang)},
         "idle_seconds": office.site.kiosk.idle_seconds,
         "languages": office.site.languages,
         "language_names": LANGUAGE_NAMES,
@@ -216,7 +284,13 @@ def home():
     if reasons:
         log.warning("kiosk out of service: %s", ", ".join(reasons))
         return out_of_service(reasons)
-    return render_template("citizen/home.html", card_is_in=card_is_in(office.reader.snapshot()))
+    after, snapshot = citizen_began(now=True), office.reader.snapshot()
+    return render_template(
+        "citizen/home.html",
+        after=after,
+        card=card_state_of(snapshot, after),
+        notices=card_notices(office.site.languages, start=True),
+    )
 
 
 @bp.before_request
@@ -254,7 +328,14 @@ def visit():
         for s in office.site.services.values()
         if s.enabled
     ]
-    return render_template("citizen/visit.html", visits=visits)
+    after, snapshot = citizen_began(), office.reader.snapshot()
+    return render_template(
+        "citizen/visit.html",
+        visits=visits,
+        after=after,
+        card=card_state_of(snapshot, after),
+        notices=card_notices([lang]),
+    )
 
 
 def reactivation_service():
@@ -290,7 +371,7 @@ def found_card():
     if not reactivation_in_time(blocked_on, today, office.site.rules):
         return render_template("citizen/found.html", days=days, too_late=True)
     forget_flow()
-    Flow(visit=service.id, doc_stop=blocked_on.isoformat(), reader_after=office.reader.snapshot().version).save(session)
+    Flow(visit=service.id, doc_stop=blocked_on.isoformat(), reader_after=citizen_began()).save(session)
     return redirect(url_for("citizen.identify"))
 
 
@@ -305,7 +386,7 @@ def begin_visit() -> Flow | None:
         flow = Flow(
             visit=visit_id,
             lost=request.endpoint == "citizen.type_number",
-            reader_after=office.reader.snapshot().version,
+            reader_after=citizen_began(),
         )
         flow.save(session)
         return flow
@@ -328,7 +409,7 @@ def identify():
         return redirect(url_for("citizen.confirm"))
     after = reader_after(flow)
     snapshot = office.reader.snapshot()
-    if snapshot.state == ReaderState.READY and snapshot.version > after:
+    if own_card(snapshot, after):
         return redirect(url_for("citizen.check"))
     return render_template(
         "citizen/identify.html", visit=flow.visit, after=after, message=reader_message(snapshot, after)

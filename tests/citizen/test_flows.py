@@ -171,7 +171,7 @@ def test_a_card_left_in_the_reader_is_not_used_for_the_next_citizen(kiosk, reade
     accessible(kiosk)
     kiosk.get_by_role("link", name="Done").tap()
     expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))
-    expect(take_card).to_be_visible()
+    expect(kiosk.locator('[data-card-notice="left"]')).to_be_visible()  # named as someone's, in every language
     with kiosk.expect_response(re.compile(r"/kiosk/card\?after=")):  # the identify screen's first look
         choose(kiosk, "en", "activation")
     expect(kiosk.locator(".reader-message")).to_contain_text("still a card in the reader")
@@ -354,3 +354,46 @@ def test_out_of_service_when_the_reader_is_gone_and_back_by_itself(kiosk, reader
     accessible(kiosk)
     reader.set_reader_present(True)
     expect(kiosk.locator(".language-choices")).to_be_visible(timeout=10_000)
+
+
+def test_a_card_put_in_first_starts_the_visit_with_it(kiosk, reader, app):
+    """Card first: put in on the start screen, it is the citizen's own, named so in every
+    language, and the visit goes from the choice straight to the check (no second insert)."""
+    own, left = kiosk.locator('[data-card-notice="own"]'), kiosk.locator('[data-card-notice="left"]')
+    expect(own).to_be_hidden()
+    reader.insert("type-h")
+    expect(own).to_be_visible()
+    expect(left).to_be_hidden()
+    with app.app_context():
+        expect(own.locator("p[lang]")).to_have_count(len(office.site.languages))
+    accessible(kiosk)
+    taps = 0
+    kiosk.locator(".language-choices a[lang=en]").tap()
+    taps += 1
+    expect(own).to_have_text(re.compile("Your card is in the reader. Choose what brings you here"))
+    kiosk.locator(".visit-pin_reset").tap()
+    taps += 1
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"))
+    kiosk.locator(".take-ticket").tap()  # the list is a reminder: nothing has to be ticked
+    taps += 1
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
+    assert taps == 3
+
+
+def test_a_card_put_in_on_the_start_screen_and_left_there_is_let_go(kiosk, reader, app):
+    """Nobody chose a language: after the usual idle the screen starts again, and the card
+    is then one someone left, not the next citizen's."""
+    idle = app.extensions["office"]["site"].kiosk.idle_seconds
+    kiosk.clock.install()
+    kiosk.reload()
+    reader.insert("adult-f-plus")
+    expect(kiosk.locator('[data-card-notice="own"]')).to_be_visible()
+    with kiosk.expect_navigation():
+        kiosk.clock.run_for((idle + 1) * 1000)
+    expect(kiosk.locator('[data-card-notice="left"]')).to_be_visible()
+    expect(kiosk.locator('[data-card-notice="own"]')).to_be_hidden()
+    kiosk.locator(".language-choices a[lang=en]").tap()
+    expect(kiosk.locator('[data-card-notice="left"]')).to_have_text(re.compile("Someone left a card"))
+    kiosk.locator(".visit-activation").tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/identify\?visit=activation$"))
+    expect(kiosk.locator(".reader-message")).to_contain_text("still a card in the reader")

@@ -52,7 +52,7 @@ def test_a_card_left_in_the_reader_is_not_the_next_citizens(client, reader):
     assert re.search(r"<p [^>]*data-take-card\s*>", ticket_page)  # shown, not hidden
     client.get("/kiosk/reset")
     home = client.get("/kiosk/").get_data(as_text=True)
-    assert re.search(r"<p [^>]*data-take-card\s*>", home)
+    assert card_notice(home) == "left"
 
     client.get("/kiosk/visit?lang=en")
     identify = client.get("/kiosk/identify?visit=activation")  # citizen B, A's card still in
@@ -64,7 +64,43 @@ def test_a_card_left_in_the_reader_is_not_the_next_citizens(client, reader):
     check = client.get("/kiosk/check").get_data(as_text=True)
     assert "Card type H" in check and "F+" not in check
     reader.remove()
-    assert "data-take-card hidden" in client.get("/kiosk/").get_data(as_text=True)
+    assert card_notice(client.get("/kiosk/").get_data(as_text=True)) is None
+
+
+def card_notice(page: str) -> str | None:
+    """The card notice a start or visit screen shows: "own", "left" or None."""
+    shown = re.findall(r'data-card-notice="(\w+)"\s*>', page)
+    assert len(shown) <= 1, shown
+    return shown[0] if shown else None
+
+
+def test_a_card_put_in_first_is_the_citizens_own_and_goes_straight_to_the_check(client, reader):
+    assert card_notice(client.get("/kiosk/").get_data(as_text=True)) is None
+    reader.insert("type-h")  # before touching anything
+    home = client.get("/kiosk/").get_data(as_text=True)
+    assert card_notice(home) == "left"  # a start screen shown again after it: someone left it
+    reader.remove()
+    client.get("/kiosk/")
+    reader.insert("type-h")
+    visit = client.get("/kiosk/visit?lang=fr").get_data(as_text=True)
+    assert card_notice(visit) == "own"
+    assert "Votre carte est dans le lecteur" in visit
+    identify = client.get("/kiosk/identify?visit=activation")
+    assert identify.headers["Location"].endswith("/kiosk/check")
+    check = client.get("/kiosk/check")
+    assert check.status_code == 200 and "H" in check.get_data(as_text=True)
+
+
+def test_the_start_screen_names_a_card_left_behind_in_every_language(app, client, reader):
+    reader.insert("adult-f-plus")
+    home = client.get("/kiosk/").get_data(as_text=True)
+    assert card_notice(home) == "left"
+    left = re.search(r'data-card-notice="left"\s*>(.*?)</div>', home, re.S).group(1)
+    with app.app_context():
+        assert sorted(re.findall(r'<p lang="(\w+)"', left)) == sorted(office.site.languages)
+    client.get("/kiosk/visit?lang=en")
+    assert client.get("/kiosk/identify?visit=activation").status_code == 200  # not taken for theirs
+    assert client.get("/kiosk/check").headers["Location"].endswith("/kiosk/")
 
 
 def test_the_check_screen_refuses_a_card_from_before_the_visit(client, reader):
