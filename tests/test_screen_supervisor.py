@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import urllib.error
@@ -128,35 +130,39 @@ def test_cage_turns_its_output_as_the_rotation_says(tmp_path):
     if os.geteuid() != 0:
         missing("cage runs as another user here (it refuses root): run the suite as root")
     require_debian_packages("cage", "xwayland", "wayland-utils")
+    # Xwayland, which cage starts, makes its socket and lock in /tmp as the screen's user
+    if stat.S_IMODE(os.stat("/tmp").st_mode) & 0o1777 != 0o1777:
+        missing("Xwayland needs a /tmp anyone may write, with the sticky bit, as Debian sets it up")
+    # the runtime directory, where cage makes its socket, is the screen user's own; not under
+    # /tmp's pytest folders, which only root may enter
+    runtime = Path(f"/run/snelbalie-test-{os.getpid()}")
+    runtime.mkdir(mode=0o700)
+    os.chown(runtime, 65534, 65534)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
     env.update(
         KIOSK_SCREEN_ROTATION="90",
-        XDG_RUNTIME_DIR="/tmp/runtime",
+        XDG_RUNTIME_DIR=str(runtime),
         WLR_BACKENDS="headless",
         WLR_RENDERER="pixman",
         WLR_LIBINPUT_NO_DEVICES="1",
     )
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]  # the screen's user
     screen = [*SCREEN, "--url", f"http://127.0.0.1:{free_port()}", "--every", "0.2", "--", *nobody, "cage", "--"]
-    # Xwayland, which cage starts, needs a /tmp anyone may write (here it may be root's own);
-    # the runtime directory, where cage makes its socket, is the screen user's own
-    private_tmp = ["unshare", "--mount", "sh", "-c"]
-    private_tmp += ['mount -t tmpfs -o mode=1777 tmpfs /tmp && install -d -m 700 -o 65534 /tmp/runtime && exec "$@"']
-    private_tmp += ["sh"]
     log = tmp_path / "screen.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [*private_tmp, *screen, "wayland-info"],
+            [*screen, "wayland-info"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        wait_until(
-            lambda: "output_transform: 90" in log.read_text(), timeout=30, what=f"wayland-info under cage: {log}"
-        )
+        wait_until(lambda: "output_transform: 90" in log.read_text(), timeout=30, what="wayland-info under cage")
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; its output:\n{log.read_text()[-3000:]}") from None
     finally:
         stop_group(process)
+        shutil.rmtree(runtime, ignore_errors=True)
     shown = log.read_text()
     assert "logical_width: 720, logical_height: 1280" in shown  # the headless 1280x720, now portrait

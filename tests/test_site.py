@@ -42,6 +42,7 @@ def test_example_profile_is_valid_and_keeps_office_hours():
 def test_the_example_profile_shows_every_key_and_no_other():
     """deploy/site.example.toml documents every key of every table, some in comments."""
     from kiosk.site import (
+        AppointmentSettings,
         CodeSettings,
         KioskSettings,
         MailSettings,
@@ -67,6 +68,7 @@ def test_the_example_profile_shows_every_key_and_no_other():
         RulesSettings,
         MailSettings,
         SmsSettings,
+        AppointmentSettings,
     )
     keys = [set(table.model_fields) for table in tables] + [{f.name for f in dataclasses.fields(PrinterSettings)}]
     for known in keys:
@@ -276,6 +278,9 @@ def test_english_needs_no_catalog_and_every_catalog_counts(tmp_path, monkeypatch
     (tmp_path / "translations" / "it" / "LC_MESSAGES" / "messages.po").write_text("", encoding="utf-8")
     monkeypatch.setattr(site_module, "TRANSLATIONS", tmp_path / "translations")
     path = site_variant(tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["it", "en"]'))
+    path.write_text(
+        path.read_text(encoding="utf-8").split("[appointments]")[0], encoding="utf-8"
+    )  # its hours are in nl ...
     assert load_site_profile(path).languages == ("it", "en")
 
 
@@ -357,3 +362,16 @@ def test_wrong_rules_stop_the_start(tmp_path, rules, expected):
     with pytest.raises(SiteProfileError) as caught:
         load_site_profile(path)
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("replacement", "named"),
+    [
+        (("idle_seconds = 60", 'idle_seconds = 60\ninformation_service = "nope"'), "information_service"),
+        (('hours = { nl = "maandag', 'hours = { xx = "never", nl = "maandag'), "hours"),
+        (('url = "https://demostad.example/afspraak"', 'url = "demostad.example"'), "url"),
+    ],
+)
+def test_a_wrong_appointment_or_information_setting_stops_the_app_with_its_name(tmp_path, replacement, named):
+    with pytest.raises(SiteProfileError, match=named):
+        load_site_profile(site_variant(tmp_path, replacement))

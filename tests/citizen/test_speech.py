@@ -261,7 +261,7 @@ def test_the_keys_lead_through_a_pickup_to_a_ticket_read_aloud(app, speaking_kio
     hear(page, HINT)
     assert texts(page) == [KEYS, "What brings you here?", HINT]
     visits = [words(link.inner_text()) for link in page.locator("main .choice").all()]
-    count = len(visits) + 1  # and "Start again"
+    count = len(visits) + 1  # and "Back" (to the start)
     page.keyboard.press("Numpad2")
     first = choice(app, "en", visits[0], 1, count)
     hear(page, first)
@@ -291,7 +291,7 @@ def test_the_keys_lead_through_a_pickup_to_a_ticket_read_aloud(app, speaking_kio
     holder = page.locator(".card-line").inner_text().split("·")[1].split()
     assert not any(name in text for text in texts(page) for name in holder)  # never the holder's name
     boxes = [words(label.inner_text()) for label in page.locator(".check-item").all()]
-    controls = len(boxes) + 2  # "Take a ticket" and "Start again"
+    controls = len(boxes) + 3  # "Take a ticket", "Back" and "Start again"
     for number, box in enumerate(boxes, start=1):
         page.keyboard.press("ArrowDown")
         hear(page, choice(app, "en", box, number, controls, ticked=False))
@@ -432,7 +432,7 @@ def test_back_goes_to_the_previous_screen_and_star_says_it_again(speaking_kiosk)
     page.keyboard.press("NumpadMultiply")
     page.wait_for_function("() => heard.sounds.filter((s) => s.text === 'Insert your residence card').length === 2")
     page.keyboard.press("Backspace")
-    expect(page).to_have_url(re.compile(r"/kiosk/visit\?lang=en$"))
+    expect(page).to_have_url(re.compile(r"/kiosk/visit$"))  # the screen's Back button
     hear(page, HINT)
     assert texts(page) == ["What brings you here?", HINT]
 
@@ -447,7 +447,7 @@ def test_the_guidance_ends_with_the_visit_but_not_with_start_again(app, speaking
     page.keyboard.press("ArrowDown")
     hear(page, HINT)
     page.keyboard.press("ArrowUp")  # from the top, round to the last choice
-    hear(page, "Start again. Choice 6 of 6.")
+    hear(page, "Back. Choice 6 of 6.")  # the visit screen's way back is to the start
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/kiosk/$"))
     expect(page.locator(".speech-on")).to_be_visible()
