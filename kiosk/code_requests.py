@@ -106,6 +106,15 @@ def state_of(engine: Engine, request_id: int) -> str | None:
         return conn.execute(select(code_requests.c.status).where(code_requests.c.id == request_id)).scalar()
 
 
+def for_desk(engine: Engine, request_id: int) -> tuple[str, str | None, str | None] | None:
+    """Where a request is, and how the citizen is told (kind and address; None once closed
+    or without one): the clerk checks the contact with the citizen at the counter."""
+    columns = (code_requests.c.status, code_requests.c.contact_kind, code_requests.c.contact)
+    with reading(engine) as conn:
+        row = conn.execute(select(*columns).where(code_requests.c.id == request_id)).first()
+    return None if row is None else (row.status, row.contact_kind, row.contact)
+
+
 # --- the life of a request ------------------------------------------------------------------
 
 

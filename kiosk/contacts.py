@@ -46,3 +46,14 @@ def parse_contact(text: str) -> tuple[str | None, str | None]:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("phone")
     return "phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def shown(kind: str, value: str) -> str:
+    """A contact as a person reads it: a phone number grouped the international way."""
+    if kind == "phone":
+        try:
+            number = phonenumbers.parse(value, PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            return value  # kept before it was checked this way: as it was stored
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return value

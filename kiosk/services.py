@@ -21,6 +21,13 @@ NAMES = {
     "pin_reset": _l("New PIN code with your PUK code"),
     "new_codes": _l("New PIN and PUK codes"),
 }
+# A few plain words under each name: what the visit is for, without the jargon.
+MEANINGS = {
+    "pickup": _l("Your new card is ready: you received a letter with its codes."),
+    "activation": _l("To log in to online services and sign documents with your card."),
+    "pin_reset": _l("You forgot your PIN code or it is blocked, and you have your PUK code."),
+    "new_codes": _l("You no longer have the letter with your PIN and PUK codes."),
+}
 BRING = {
     "pickup": (
         _l("Your current residence card, or the police certificate of loss or theft"),
@@ -51,6 +58,15 @@ def service_name(service: Service, language: str) -> str:
         return next(iter(service.names.values()), service.id)
     with force_locale(language):
         return str(builtin)
+
+
+def service_meaning(service: Service, language: str) -> str | None:
+    """The plain words under a built-in visit's name; none for a site's own or renamed one."""
+    meaning = MEANINGS.get(service.id)
+    if meaning is None or language in service.names:
+        return None
+    with force_locale(language):
+        return str(meaning)
 
 
 def service_bring(service: Service, language: str) -> list[str]:

@@ -168,7 +168,8 @@ function renderCurrent() {
   setField("pin_tries_left", c.pin_tries_left === null ? null : fill(texts.triesLeft, { count: c.pin_tries_left }));
   setField("confirmed", c.confirmed);
   setField("missing", c.missing);
-  setField("code_request", c.code_request ? [fill(texts.codeRequest, c.code_request), c.code_request.state_name]
+  setField("code_request", c.code_request ? [c.code_request.told ? fill(texts.codeRequest, c.code_request) : c.code_request.id,
+    c.code_request.state_name]
     .filter(Boolean).join(" — ") : null);
   $('[data-action="order-codes"]').hidden = c.code_request?.state !== "requested";
   if (handover !== current.id) $("#handover").hidden = true;

@@ -20,12 +20,13 @@ from hardware.card.card_checks import CardChecks
 
 from .. import pickups, service_state
 from ..auth import from_this_pc, require
+from ..card_kinds import card_meaning
 from ..checkin import CheckIn
 from ..errors import describe, is_database_down, respond, wants_json
 from ..extensions import csrf, office
 from ..i18n import LANGUAGE_NAMES, RIGHT_TO_LEFT
 from ..printing import preview_html
-from ..services import checklist_text, fee_text, service_name, site_items
+from ..services import checklist_text, fee_text, service_meaning, service_name, site_items
 from ..ticketing import Issued, Outcome, Refused, Ticketing
 from . import speech, verdict
 from .eligibility import (
@@ -270,6 +271,7 @@ def screen_context():
         "language_names": LANGUAGE_NAMES,
         "rtl": RIGHT_TO_LEFT,
         "language_url": language_url,
+        "card_meaning": card_meaning,
     }
 
 
@@ -321,6 +323,7 @@ def visit():
         {
             "id": s.id,
             "name": service_name(s, lang),
+            "meaning": service_meaning(s, lang),
             "fee": fee_text(s, lang),
             "paid": bool(s.fee_cents),
             "checked": s.id in CHECKED_VISITS,

@@ -15,6 +15,7 @@ from ..accounts.views import staff_page
 from ..api.routes import DESK_ROLES, by_whom
 from ..auth import current_principal, require
 from ..checkin import CheckIn, clerk_view
+from ..contacts import shown
 from ..disclosures import record_disclosure
 from ..extensions import office
 from ..i18n import LANGUAGE_NAMES
@@ -65,6 +66,10 @@ CARD_CHECKS = {
 CERTIFICATES = {"authentication": _l("authentication certificate"), "signing": _l("signing certificate")}
 
 
+TOLD_BY = {
+    "email": _l("the citizen is told by e-mail at %(to)s"),
+    "phone": _l("the citizen is told by text message at %(to)s"),
+}
 CODE_REQUEST_STATES = {
     "requested": _l("requested: take the fee"),
     "ordered": _l("ordered"),
@@ -158,7 +163,7 @@ def desk_texts() -> dict:
         "ageYears": _("%(age)s years"),
         "returnTo": _("Return %(number)s to the queue"),
         "cardNumber": _("card number %(number)s"),
-        "codeRequest": _("request %(id)s, to be told by %(contact)s"),
+        "codeRequest": _("request %(id)s: %(told)s"),
         "unchecked": _("Checked in without a card"),
         "handedOver": _("Card %(number)s is marked as collected in the register."),
         "notInRegister": _("Card %(number)s was not waiting in the register."),
@@ -235,10 +240,21 @@ def clerk_checkin(ticket: Ticket) -> dict:
         return checklist_text(service, code, lang, fallbacks) if service else code
 
     request = view["code_request"]
-    if request and request.get("id") is not None:  # where it is now, and what the desk may do
-        state = code_requests.state_of(office.engine, request["id"])
-        if state is not None:  # None: recorded by hand, or no longer kept
-            request = {**request, "state": state, "state_name": str(CODE_REQUEST_STATES.get(state, state))}
+    if request and request.get("id") is not None:  # where it is now, how the citizen is told
+        found = code_requests.for_desk(office.engine, request["id"])
+        if found is not None:  # None: recorded by hand, or no longer kept
+            state, kind, contact = found
+            told = (
+                _("no contact left: the office writes")
+                if contact is None
+                else TOLD_BY[kind] % {"to": shown(kind, contact)}
+            )
+            request = {
+                **request,
+                "state": state,
+                "state_name": str(CODE_REQUEST_STATES.get(state, state)),
+                "told": str(told),
+            }
     return {
         **view,
         "code_request": request,

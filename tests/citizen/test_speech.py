@@ -280,7 +280,9 @@ def test_the_keys_lead_through_a_pickup_to_a_ticket_read_aloud(app, speaking_kio
 
     expect(page).to_have_url(re.compile(r"/kiosk/check$"))
     hear(page, HINT)
-    card_type = say(app, "en", "Card type %(type)s", type="F+")
+    card_type = (
+        say(app, "en", "Card type %(type)s", type="F+") + " (family member of a citizen of the EU, permanent stay)"
+    )
     assert texts(page) == [
         words(page.locator("h1").inner_text()),
         card_type,

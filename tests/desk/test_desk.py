@@ -136,6 +136,30 @@ def called_checkin(clerk, counter: int) -> dict:
     return clerk.get(f"/desk/{counter}/state").get_json()["current"]["checkin"]
 
 
+@pytest.mark.parametrize(
+    ("accept_language", "contact", "told"),
+    [
+        ("en", "0470 12 34 56", "the citizen is told by text message at +32 470 12 34 56"),
+        ("nl-BE,nl;q=0.9", "jan@example.org", "de burger krijgt een e-mail op jan@example.org"),
+        ("en", "", "no contact left: the office writes"),
+    ],
+)
+def test_the_desk_shows_how_the_citizen_is_told_of_the_codes_in_the_clerks_language(
+    app, client, staff, accept_language, contact, told
+):
+    from kiosk import code_requests
+
+    checkin = {**CHECKIN, "visit": "new_codes", "pickup": None, "code_request": {"id": 1, "contact": "phone"}}
+    ticket = issue(app, "new_codes", checkin)
+    with app.app_context():
+        assert code_requests.record(office.engine, ticket["id"], NATIONAL_NUMBER, contact, office.clock()).id == 1
+    clerk = clerk_in(client, accept_language)
+    clerk.post("/api/counters/3/open", json={"services": ["new_codes"]})
+    clerk.post("/api/counters/3/call-next")
+    request = clerk.get("/desk/3/state").get_json()["current"]["checkin"]["code_request"]
+    assert (request["id"], request["state"], request["told"]) == (1, "requested", told)
+
+
 @sqlite_only
 @pytest.mark.parametrize(
     "accept_language, expected",
