@@ -72,6 +72,16 @@ def app_config(app_config, tmp_path, demo_site):
     return {**app_config, "BABEL_TRANSLATION_DIRECTORIES": str(folder)}
 
 
+@pytest.fixture(autouse=True)
+def marked_catalogs_only_here(app):
+    """Flask-Babel keeps the catalogs it loaded on its one Babel object, for every app of the
+    process: this app must not find another's, nor leave its marked ones to the next."""
+    cache = app.extensions["babel"].instance.domain_instance.cache
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def leaks(page, allowed: set[str]) -> list[str]:
     """The texts on the page that did not come through a catalog."""
     left = []
