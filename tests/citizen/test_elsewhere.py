@@ -96,3 +96,24 @@ def test_a_bank_card_or_belgian_card_is_told_where_to_go(app, kiosk, reader):
     kiosk.locator(".take-ticket").tap()
     expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
     expect(kiosk.locator(".ticket-number")).to_have_text("I001")
+
+
+def test_a_belgian_identity_card_is_offered_the_information_ticket(client, reader):
+    client.get("/kiosk/visit?lang=en")
+    client.get("/kiosk/identify?visit=activation")
+    reader.insert("belgian-eid")
+    page = client.get("/kiosk/identify").get_data(as_text=True)
+    assert "This card is not a residence card" in page
+    shown = re.search(r'<div data-shown-for="not_residence_card"\s*>(.*?)</div>\s*</div>', page, re.S)
+    assert shown is not None  # not hidden: the card in the reader is one
+    assert information_link(shown.group(1)) == "/kiosk/confirm?visit=info"
+
+
+def test_a_kiosk_that_took_too_many_typed_numbers_offers_the_information_ticket(app, client):
+    throttle = app.extensions["office"]["keypad_throttle"]
+    while not throttle.blocked("keypad"):
+        throttle.count("keypad")
+    client.get("/kiosk/identify/number?visit=pickup&lang=en")
+    refused = client.post("/kiosk/identify/number", data={"national_number": "85073099239"})
+    assert refused.status_code == 429
+    assert information_link(refused.get_data(as_text=True)) == "/kiosk/confirm?visit=info"
