@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +64,17 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def processes():
+    """(pid, name, parent's pid) of every process on this machine, as /proc tells them."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" (", 1)
+            name, fields = rest.rsplit(") ", 1)
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+        yield int(pid), name, int(fields.split()[1])
 
 
 def free_port() -> int:

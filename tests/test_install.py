@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system import free_port, missing, require_debian_packages, wait_until
+from tests.system import free_port, missing, processes, require_debian_packages, wait_until
 
 pytestmark = [pytest.mark.install, pytest.mark.timeout(1800)]
 
@@ -141,15 +141,9 @@ class Container:
     def _init_pid(self) -> int | None:
         if self.process.poll() is not None:
             raise AssertionError(f"systemd-nspawn ended: {self.console.read_text()[-2000:]}")
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                pid, rest = stat.read_text().split(" (", 1)
-                comm, fields = rest.rsplit(") ", 1)
-            except (OSError, ValueError):
-                continue
-            if fields.split()[1] == str(self.process.pid) and comm == "systemd":
-                return int(pid)
-        return None
+        return next(
+            (pid for pid, name, parent in processes() if parent == self.process.pid and name == "systemd"), None
+        )
 
     def _booted(self) -> bool:
         state = self.run("systemctl is-system-running", timeout=30).stdout.strip()

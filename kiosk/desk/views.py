@@ -244,11 +244,10 @@ def clerk_checkin(ticket: Ticket) -> dict:
         found = code_requests.for_desk(office.engine, request["id"])
         if found is not None:  # None: recorded by hand, or no longer kept
             state, kind, contact = found
-            told = (
-                _("no contact left: the office writes")
-                if contact is None
-                else TOLD_BY[kind] % {"to": shown(kind, contact)}
-            )
+            if kind is None or contact is None:
+                told = _("no contact left: the office writes")
+            else:
+                told = TOLD_BY[kind] % {"to": shown(kind, contact)}
             request = {
                 **request,
                 "state": state,

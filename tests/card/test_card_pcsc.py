@@ -246,12 +246,6 @@ def test_a_pcscd_in_another_mount_namespace_is_no_rival(pcscd, tmp_path):
 
 def _pcscd_child_of(pid: int) -> int | None:
     """The pcscd that `pid` became (exec) or started."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            own, rest = stat.read_text().split(" (", 1)
-            comm, fields = rest.rsplit(") ", 1)
-        except (OSError, ValueError):
-            continue
-        if comm == "pcscd" and (int(own) == pid or fields.split()[1] == str(pid)):
-            return int(own)
-    return None
+    from tests.system import processes
+
+    return next((own for own, name, parent in processes() if name == "pcscd" and pid in (own, parent)), None)

@@ -1,6 +1,8 @@
-"""Walking the kiosk's screens with Flask's test client, as the touch screen would."""
+"""Walking the kiosk's screens, with Flask's test client or in the browser, as the touch screen would."""
 
 import re
+
+from playwright.sync_api import expect
 
 
 def flow_id(page: str) -> str:
@@ -35,3 +37,20 @@ SITE_BRING = (
     ('id = "pickup"\nletter = "A"', 'id = "pickup"\nletter = "A"\nbring = { nl = ["je huidige kaart"] }'),
     ('id = "new_codes"\nletter = "D"', 'id = "new_codes"\nletter = "D"\nbring = { nl = ["je verblijfskaart"] }'),
 )
+
+
+def through_the_visits(kiosk, reader, base: str, cards, look) -> None:
+    """Each (visit, card) of `cards`: its identify and check screens, and after the PIN reset
+    the ticket screen; `look(name)` on each as it opens, then the card out again."""
+    for visit, card in cards:
+        kiosk.goto(base + f"/kiosk/identify?visit={visit}")
+        look(f"identify {visit}")
+        reader.insert(card)
+        expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"))
+        look(f"check {visit} {card}")
+        if visit == "pin_reset":
+            kiosk.locator(".take-ticket").tap()
+            expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
+            look("ticket")
+        reader.remove()
+        expect(kiosk).to_have_url(re.compile(r"/kiosk/(ticket)?$"))

@@ -16,6 +16,7 @@ from kiosk.demo import demo_pickups_csv
 from kiosk.extensions import office
 from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.pickups import import_pickups
+from tests.citizen.screens import through_the_visits
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -139,22 +140,12 @@ def test_every_screen_shows_and_speaks_only_texts_from_the_catalogs(app, kiosk, 
         look(f"{lang} keypad")
         kiosk.goto(base + "/kiosk/no-such-screen")
         look(f"{lang} not found")
-        for visit, card in [
+        visits = [
             ("pickup", "adult-f-plus"),
             ("pickup", "type-m"),
             ("activation", "issued-2017"),
             ("new_codes", "type-h"),
             ("pin_reset", "pin-blocked"),
-        ]:
-            kiosk.goto(base + f"/kiosk/identify?visit={visit}")
-            look(f"{lang} identify {visit}")
-            reader.insert(card)
-            expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"))
-            look(f"{lang} check {visit} {card}")
-            if visit == "pin_reset":
-                kiosk.locator(".take-ticket").tap()
-                expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
-                look(f"{lang} ticket")
-            reader.remove()
-            expect(kiosk).to_have_url(re.compile(r"/kiosk/(ticket)?$"))
+        ]
+        through_the_visits(kiosk, reader, base, visits, lambda name, lang=lang: look(f"{lang} {name}"))
     assert not found, "texts not from the catalogs:\n" + "\n".join(f"{k}: {v}" for k, v in found.items())

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from kiosk.demo import demo_pickups_csv
 from kiosk.extensions import office
 from kiosk.pickups import import_pickups
+from tests.citizen.screens import through_the_visits
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -83,16 +84,5 @@ def test_main_buttons_are_in_sight_and_within_reach(app, kiosk, reader, large):
         look(f"{lang} found", ".blocked-days a")
         kiosk.goto(base + "/kiosk/identify/number?visit=pickup")
         look(f"{lang} keypad", ".key")
-        for visit, card in CARDS.items():
-            kiosk.goto(base + f"/kiosk/identify?visit={visit}")
-            look(f"{lang} identify {visit}")
-            reader.insert(card)
-            expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"))
-            look(f"{lang} check {visit}")
-            if visit == "pin_reset":
-                kiosk.locator(".take-ticket").tap()
-                expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
-                look(f"{lang} ticket")
-            reader.remove()
-            expect(kiosk).to_have_url(re.compile(r"/kiosk/(ticket)?$"))
+        through_the_visits(kiosk, reader, base, CARDS.items(), lambda name, lang=lang: look(f"{lang} {name}"))
     assert not far, "out of reach or out of sight:\n" + "\n".join(f"{k}: {v}" for k, v in far.items())
