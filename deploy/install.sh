@@ -2,6 +2,7 @@
 # Install or upgrade Snelbalie on a Debian kiosk PC (run as root from a checkout):
 #   deploy/install.sh            app + kiosk screen (touch screen, card reader, printer)
 #   deploy/install.sh --server   app only (desks, boards, API) for an office server
+#   deploy/install.sh --back     back to the release before (the one an upgrade replaced)
 # Every run installs the checkout as a new release in /opt/snelbalie/releases/, beside the
 # running one, checks that its app starts with this PC's site profile, then points
 # /opt/snelbalie/current at it in one step and restarts the services.
@@ -11,6 +12,30 @@
 # profile and the environment once they exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--back" ]; then
+    # The newest release that is not the current one, switched to as an upgrade switches: the
+    # one it replaced stays beside it (the next install removes it). The database stays as it
+    # is: a release that changed its schema needs the backup from before it to go back.
+    current=$(readlink /opt/snelbalie/current)
+    before=""
+    for dir in $(ls -1dt /opt/snelbalie/releases/*/ 2>/dev/null); do
+        [ "${dir%/}" = "$current" ] || { before=${dir%/}; break; }
+    done
+    if [ -z "$before" ]; then
+        echo "There is no release before $current to go back to." >&2
+        exit 1
+    fi
+    ln -sfn "$before" /opt/snelbalie/current.new
+    mv -T /opt/snelbalie/current.new /opt/snelbalie/current
+    systemctl restart snelbalie.service
+    if systemctl is-enabled -q snelbalie-screen.service 2>/dev/null; then
+        systemctl restart snelbalie-screen.service
+    fi
+    echo "Back on $before; $current stays beside it until the next install."
+    exit 0
+fi
+
 screen=yes
 [ "${1:-}" = "--server" ] && screen=no
 export DEBIAN_FRONTEND=noninteractive

@@ -16,6 +16,13 @@ def site_variant(tmp_path: Path, *replacements: tuple[str, str], name: str = "si
     return path
 
 
+# The demo's appointment hours name every one of its languages: a variant with other
+# languages leaves them out.
+NO_APPOINTMENT_HOURS = (
+    next(line for line in DEMO_PROFILE.read_text(encoding="utf-8").splitlines() if line.startswith("hours = {")),
+    "",
+)
+
 CLOSED_ALL_WEEK = tuple(
     (f'{day} = ["00:00-24:00"]', f"{day} = []")
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -1,9 +1,10 @@
 """deploy/install.sh on a clean Debian 12: a root made by debootstrap, booted with systemd in a
 systemd-nspawn container (so `systemctl` in install.sh really enables and starts the units),
-installed from this checkout (bound read-only), then upgraded twice: the app answers through
-its unit, the units pass `systemd-analyze verify`, local drop-ins stay in effect, `current`
-always names a whole release, and a release is removed only once `current` has left it. A
-last upgrade that cannot start with the PC's site profile leaves the running release alone.
+installed from this checkout (bound read-only), upgraded twice, taken back a release with
+--back and forward again: the app answers through its unit, the units pass `systemd-analyze
+verify`, local drop-ins stay in effect, `current` always names a whole release, and a release
+is removed only once `current` has left it. A last upgrade that cannot start with the PC's
+site profile leaves the running release alone.
 
 The root is cached as a tarball in /var/cache/snelbalie-tests/, keyed by suite, mirror and
 packages, with apt's and pip's downloads beside it, so a second run downloads little.
@@ -326,6 +327,15 @@ def install_and_upgrade(tmp_path: Path) -> None:
             if first not in names:
                 assert release_of(current) == third  # removed only once `current` had left it
         assert any(first not in names for _, _, names, _ in again.seen)
+        wait_until(lambda: app_answers("hall-left"), timeout=120, interval=0.2, what=f"the app\n{journal()}")
+
+        # back to the release before, and forward again
+        back = box.check(f"{install} --back")
+        assert release_of(os.readlink(root / "opt/snelbalie/current")) == second, back
+        wait_until(lambda: app_answers("hall-left"), timeout=120, interval=0.2, what=f"the app gone back\n{journal()}")
+        assert {p.name for p in (root / "opt/snelbalie/releases").iterdir()} == {second, third}
+        box.check(f"{install} --back")
+        assert release_of(os.readlink(root / "opt/snelbalie/current")) == third
         wait_until(lambda: app_answers("hall-left"), timeout=120, interval=0.2, what=f"the app\n{journal()}")
 
         # a release that cannot start with this PC's profile does not replace the running one

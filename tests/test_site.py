@@ -15,7 +15,7 @@ from hardware.printer.escpos_lib import module_available
 from kiosk import create_app
 from kiosk.config import SETTINGS, build_config
 from kiosk.site import DEMO_PROFILE, ReaderSettings, ServerSettings, SiteProfileError, load_site_profile
-from tests.sites import site_variant
+from tests.sites import NO_APPOINTMENT_HOURS, site_variant
 
 EXAMPLE = Path(__file__).parent.parent / "deploy" / "site.example.toml"
 
@@ -277,10 +277,9 @@ def test_english_needs_no_catalog_and_every_catalog_counts(tmp_path, monkeypatch
     (tmp_path / "translations" / "it" / "LC_MESSAGES").mkdir(parents=True)
     (tmp_path / "translations" / "it" / "LC_MESSAGES" / "messages.po").write_text("", encoding="utf-8")
     monkeypatch.setattr(site_module, "TRANSLATIONS", tmp_path / "translations")
-    path = site_variant(tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["it", "en"]'))
-    path.write_text(
-        path.read_text(encoding="utf-8").split("[appointments]")[0], encoding="utf-8"
-    )  # its hours are in nl ...
+    path = site_variant(
+        tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["it", "en"]'), NO_APPOINTMENT_HOURS
+    )
     assert load_site_profile(path).languages == ("it", "en")
 
 

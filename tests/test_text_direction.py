@@ -6,7 +6,7 @@ import pytest
 
 from hardware.printer.ticket import RTL_LANGUAGES, is_rtl
 from kiosk.i18n import RIGHT_TO_LEFT
-from tests.sites import site_variant
+from tests.sites import NO_APPOINTMENT_HOURS, site_variant
 
 
 def test_screens_and_printer_use_the_same_list():
@@ -42,7 +42,9 @@ class TestKurdishOnTheKiosk:
             **app_config,
             "SITE": str(
                 site_variant(
-                    tmp_path, ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "ckb", "ku"]')
+                    tmp_path,
+                    ('languages = ["nl", "fr", "de", "en", "ar", "uk"]', 'languages = ["nl", "ckb", "ku"]'),
+                    NO_APPOINTMENT_HOURS,
                 )
             ),
         }
