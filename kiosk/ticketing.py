@@ -108,7 +108,7 @@ class Ticketing:
         remember: Callable[[Issued], None] = lambda issued: None,
     ) -> Outcome:
         """This screen's one ticket. `contact` is the citizen's e-mail address or phone number
-        for a code request; `remember` is told the ticket as soon as it exists, before the
+        for a code request, or for a message when the turn is near; `remember` is told the ticket as soon as it exists, before the
         code request and the printer, so that nothing after it keeps it from the screen."""
         claim, first = self._screens.claim(screen_id)
         if not first:
@@ -142,6 +142,8 @@ def issue_and_print(
     remember(Issued(ticket.id, ticket.number, print_failed=True))
     if visit == "new_codes":
         record_code_request(office, ticket, checkin, contact)
+    if contact.strip() and office.site.kiosk.turn_soon_ahead:  # the same contact, for today's turn
+        ask_turn_soon(office, ticket, contact)
     return Issued(ticket.id, ticket.number, print_failed=not printed(ticket, place))
 
 
@@ -153,8 +155,6 @@ def record_code_request(office: Office, ticket: Ticket, checkin: CheckIn, contac
             office.engine, ticket.id, checkin.identity.national_number, contact, office.clock()
         )
         checkin = checkin.with_code_request(CodeRequestMade(request.id, request.contact_kind))
-        if request.contact_kind and office.site.kiosk.turn_soon_ahead:  # the same contact, for today's turn
-            turn_soon.subscribe(office.engine, ticket.id, contact, office.clock())
     except Exception as exc:  # noqa: BLE001 - the ticket is issued; the clerk takes the request
         log.error("ticket %s: code request not recorded (%s)", ticket.number, describe(exc))
         checkin = checkin.with_note("code_request_not_recorded")
@@ -162,6 +162,15 @@ def record_code_request(office: Office, ticket: Ticket, checkin: CheckIn, contac
         office.queue.update_checkin(ticket.id, checkin.to_json())
     except Exception as exc:  # noqa: BLE001 - the clerk sees the visit without the request
         log.error("ticket %s: check-in not updated (%s)", ticket.number, describe(exc))
+
+
+def ask_turn_soon(office: Office, ticket: Ticket, contact: str) -> None:
+    """A message when the turn is near, to the contact left at the kiosk (the form checked
+    it): the ticket is issued either way, and the status page can still ask."""
+    try:
+        turn_soon.subscribe(office.engine, ticket.id, contact, office.clock())
+    except Exception as exc:  # noqa: BLE001 - the ticket is issued
+        log.error("ticket %s: message when the turn is near not asked (%s)", ticket.number, describe(exc))
 
 
 def printed(ticket: Ticket, place: Place) -> bool:

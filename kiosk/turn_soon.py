@@ -1,8 +1,8 @@
 """A message when the citizen's turn is near: to whoever left a contact, once the site's
 `[kiosk] turn_soon_ahead` people are still ahead of them.
 
-The contact comes from the status page (the citizen's own phone) or from the code request
-made at the kiosk. A watcher looks every few seconds (every instance: the message is marked
+The contact comes from the status page (the citizen's own phone) or from the kiosk's check
+screen (for a code request, the same contact that says the codes are in). A watcher looks every few seconds (every instance: the message is marked
 written in the same transaction as it is put in the outbox, so only one of them writes it).
 """
 

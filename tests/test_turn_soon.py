@@ -1,5 +1,6 @@
-"""A message when the turn is near: asked for on the status page (or with a code request at
-the kiosk), written once when the site's number of people are still ahead, and sent."""
+"""A message when the turn is near: asked for on the status page or at the kiosk (with any
+visit, a code request's contact too), written once when the site's number of people are
+still ahead, and sent."""
 
 import re
 
@@ -10,6 +11,9 @@ from kiosk.checkin import CheckIn
 from kiosk.extensions import office
 from kiosk.housekeeping import close_day
 from kiosk.schema import outbox as outbox_table
+from tests.citizen.conftest import reader  # noqa: F401 - fixture
+from tests.citizen.screens import check_screen, flow_id
+from tests.citizen.test_code_requests import contact_error, csrf_token
 from tests.conftest import bearer
 from tests.system import free_port
 from tests.test_outbox import Mailbox, mail_site
@@ -97,16 +101,40 @@ def test_a_ticket_called_before_its_turn_came_near_gets_nothing(app, client, tok
         assert turn_soon.subscribed(office.engine, first["id"])  # marked, so never looked at again
 
 
-def test_the_contact_of_a_code_request_asks_for_it_too_and_is_forgotten_with_the_day(app, client, clock):
-    ticket = client.post("/api/tickets", json={"service": "new_codes", "language": "nl"}).get_json()
+def test_the_contact_of_a_code_request_asks_for_it_too_and_is_forgotten_with_the_day(app, clock):
     with app.app_context():
-        # as the kiosk records the request made with its ticket
-        ticketing.record_code_request(office, office.queue.ticket(ticket["id"]), CheckIn(visit="new_codes"), ADDRESS)
-        assert code_requests.for_ticket(office.engine, ticket["id"]).contact_kind == "email"
-        assert turn_soon.subscribed(office.engine, ticket["id"])
+        # as the kiosk issues the ticket of a code request
+        issued = ticketing.issue_and_print(
+            office, "screen", "new_codes", "nl", CheckIn(visit="new_codes"), ADDRESS, lambda issued: None
+        )
+        assert code_requests.for_ticket(office.engine, issued.ticket_id).contact_kind == "email"
+        assert turn_soon.subscribed(office.engine, issued.ticket_id)
         clock.advance(days=1)
         close_day(office)
-        assert not turn_soon.subscribed(office.engine, ticket["id"])
+        assert not turn_soon.subscribed(office.engine, issued.ticket_id)
+
+
+def checked_in(client, page: str, contact: str):
+    ticked = re.findall(r'name="confirmed" value="([^"]+)"', page)
+    form = {"csrf_token": csrf_token(page), "flow_id": flow_id(page), "confirmed": ticked, "contact": contact}
+    return client.post("/kiosk/check", data=form)
+
+
+def test_a_walk_in_leaves_a_contact_at_the_kiosk_and_gets_the_message(app, client, reader, mailbox):  # noqa: F811
+    client.get("/kiosk/visit?lang=en")
+    page = check_screen(client, reader, "pin_reset")
+    assert "We use it only to send you a message today when 2 people are ahead of you." in page
+    refused = checked_in(client, page, "0470 12")
+    assert refused.status_code == 200 and contact_error(refused.get_data(as_text=True)) == (
+        "This phone number does not look right."
+    )
+    taken = checked_in(client, refused.get_data(as_text=True), ADDRESS)
+    assert taken.status_code == 302 and taken.headers["Location"].endswith("/kiosk/ticket")
+    screen = client.get("/kiosk/ticket").get_data(as_text=True)
+    assert "You will get a message when 2 people are ahead of you." in screen and ADDRESS not in screen
+    assert look(app) == 1  # nobody ahead
+    assert outbox.Worker(app).work_once() == 1
+    assert mailbox.count() == 1 and mailbox.received[0]["To"] == ADDRESS
 
 
 def test_without_the_setting_the_status_page_offers_nothing(tmp_path, clock, database_url):

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from hardware.card import ReaderError, ReaderState, ResidenceCard
 from hardware.card.card_checks import CardChecks
 
-from .. import pickups, service_state
+from .. import pickups, service_state, turn_soon
 from ..auth import from_this_pc, require
 from ..card_kinds import card_meaning
 from ..checkin import CheckIn
@@ -578,7 +578,8 @@ def check():
             blocked_on=found.blocked_on,
         )
         follow = follow_checks(flow, chosen, found)
-        return take_ticket(flow, service.id, checkin, form.contact.data or "", follow)
+        contact = (form.contact.data or "") if asks_contact(assessment.visit) else ""
+        return take_ticket(flow, service.id, checkin, contact, follow)
     return render_template(
         "citizen/check.html",
         assessment=assessment,
@@ -591,7 +592,15 @@ def check():
         lost=flow.lost,
         card_version=flow.card_version,
         rules=office.site.rules,
+        asks_contact=asks_contact(assessment.visit),
+        turn_soon_ahead=office.site.kiosk.turn_soon_ahead,
     )
+
+
+def asks_contact(visit: str) -> bool:
+    """The check screen offers a contact field for a code request (to tell the citizen the
+    codes are in) and, where the site sends one, for a message when the turn is near."""
+    return visit == "new_codes" or bool(office.site.kiosk.turn_soon_ahead)
 
 
 @bp.get("/check/findings")
@@ -716,10 +725,16 @@ def ticket():
     try:
         ticket = office.queue.ticket(issued.ticket_id)
         place = office.queue.place(ticket)
-        details = {"number": ticket.number, "place": place, "preview": preview_html(ticket, place)}
+        ahead = office.site.kiosk.turn_soon_ahead
+        details = {
+            "number": ticket.number,
+            "place": place,
+            "preview": preview_html(ticket, place),
+            "turn_soon_ahead": ahead if ahead and turn_soon.subscribed(office.engine, ticket.id) else 0,
+        }
     except Exception as exc:  # noqa: BLE001 - the number alone still tells the citizen their turn
         log.error("ticket %s shown without details (%s)", issued.number, describe(exc))
-        details = {"number": issued.number, "place": None, "preview": None}
+        details = {"number": issued.number, "place": None, "preview": None, "turn_soon_ahead": 0}
     screen_only = print_failed or details["preview"] is None
     return render_template(
         "citizen/ticket.html",

@@ -118,6 +118,13 @@ def test_the_check_screen_shows_what_is_wrong_with_the_contact(client, reader, c
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_other_visits_ask_for_no_contact_where_the_site_sends_no_turn_message(client, reader):
+    assert 'id="contact"' in check_screen(client, reader, "new_codes", "type-h")
+    reader.remove()
+    assert 'id="contact"' not in check_screen(client, reader, "pin_reset")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_ticked_item_the_screen_does_not_show_is_not_accepted_in_bulk(client, reader):
     page = check_screen(client, reader, "new_codes", "type-h")
     form = {"csrf_token": csrf_token(page), "flow_id": flow_id(page), "confirmed": ["x" * 100] * 50}
