@@ -2,9 +2,7 @@
 handed over at the desk, and the kiosk then no longer offering it; a code request taken
 through its states. With KIOSK_SCREENSHOTS=<directory> the screens are saved there too."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,48 +10,10 @@ from playwright.sync_api import expect
 from kiosk import code_requests
 from kiosk.demo import demo_pickups_csv
 from kiosk.extensions import office
-from tests.desk.conftest import CHECKIN, NATIONAL_NUMBER, PASSWORD, issue
-from tests.live import axe_violations
+from tests.desk.conftest import CHECKIN, NATIONAL_NUMBER, issue
+from tests.office.pages import KIOSK, accessible, keep, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-
-DESK = {"width": 1600, "height": 1000}
-KIOSK = {"width": 1080, "height": 1920}
-
-
-@pytest.fixture
-def screen(browser, live_server):
-    contexts = []
-
-    def open_page(path: str, viewport=DESK, **options):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", **options))
-        page = contexts[-1].new_page()
-        page.goto(live_server.url + path)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def signed_in(screen, username: str, path: str):
-    page = screen(path)
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-    return page
-
-
-def keep(page, name: str) -> None:
-    directory = os.environ.get("KIOSK_SCREENSHOTS")
-    if directory:
-        page.screenshot(path=str(Path(directory) / name), full_page=True)
-
-
-def accessible(page) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def upload(page, data: bytes) -> None:

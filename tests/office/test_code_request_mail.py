@@ -1,14 +1,17 @@
 """A code request from the kiosk to collection with the citizen's e-mail received by a real
-SMTP server, sent again after the server was down: the outbox worker of kiosk.outbox."""
+SMTP server, sent again after the server was down: the outbox worker of kiosk.outbox, over
+the API and in a real Chromium at the kiosk, the desk and the back office."""
 
 import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from kiosk import code_requests, outbox
 from kiosk.extensions import office
 from tests.desk.conftest import CHECKIN, NATIONAL_NUMBER, SignedIn, issue
+from tests.office.pages import KIOSK, accessible, keep, signed_in
 from tests.office.test_code_requests import english
 from tests.system import free_port
 from tests.test_outbox import Mailbox, mail_site
@@ -84,3 +87,69 @@ def test_a_message_given_up_is_listed_and_sent_again_from_the_back_office(app, s
     mailbox.start()
     assert worker.work_once() == 1 and mailbox.count() == 1
     assert "Not sent, given up: 0" in supervisor.client.get("/office/").get_data(as_text=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_from_the_kiosk_to_collection_in_the_browser_with_the_mail_sent_again(
+    app, screen, staff, reader, clock, mailbox
+):
+    kiosk = screen("/kiosk/", viewport=KIOSK, has_touch=True)
+    kiosk.locator(".language-choices a[lang=de]").tap()
+    kiosk.locator(".visit-new_codes").tap()
+    reader.insert("type-h")
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/check$"))
+    for item in kiosk.locator(".check-item").all():
+        item.tap()
+    for key in ADDRESS:  # on the screen's own keyboard
+        kiosk.locator(f'.osk-key[data-char="{key}"]').tap()
+    expect(kiosk.locator("#contact")).to_have_value(ADDRESS)
+    kiosk.locator(".take-ticket").tap()
+    expect(kiosk).to_have_url(re.compile(r"/kiosk/ticket$"))
+    number = kiosk.locator(".ticket-number").inner_text()
+    reader.remove()
+
+    desk = signed_in(screen, "clerk", "/desk/1/")
+    desk.get_by_role("button", name=re.compile("^Call next")).click()
+    request_line = desk.locator('[data-field="code_request"] dd')
+    expect(request_line).to_contain_text("requested: take the fee")
+    desk.get_by_role("button", name="Fee paid: order the codes").click()
+    expect(desk.locator("#message")).to_have_text("The codes are ordered.")
+    expect(request_line).to_contain_text("ordered")
+    desk.get_by_role("button", name=re.compile("^Finish")).click()
+    expect(desk.locator("#current-empty")).to_be_visible()
+
+    supervisor = signed_in(screen, "supervisor", "/office/code-requests")
+    row = supervisor.locator("table.requests tbody tr").filter(has_text=number)
+    expect(row).to_contain_text("e-mail")
+    row.get_by_role("button", name=re.compile("^Codes arrived")).click()
+    row = supervisor.locator("table.requests tbody tr").filter(has_text=number)
+    expect(row).to_contain_text("Citizen told")
+
+    worker = outbox.Worker(app)
+    assert worker.work_once() == 1  # the mail server is down
+    supervisor.goto(supervisor.url.split("/office/")[0] + "/office/")
+    retrying = supervisor.locator("table.retrying")
+    expect(retrying).to_contain_text("ConnectionRefusedError")
+    expect(supervisor.locator("main")).not_to_contain_text(ADDRESS)
+    accessible(supervisor)
+    keep(supervisor, "office-messages.png")
+    mailbox.start()
+    clock.advance(seconds=30)
+    assert worker.work_once() == 1 and mailbox.count() == 1
+    mail = mailbox.received[0]
+    assert mail["To"] == ADDRESS and mail["Content-Language"] == "de"
+    with app.app_context():
+        (listed,) = code_requests.listing(office.engine, office.site.codes, office.queue.today())
+    assert listed.national_number and listed.national_number.encode() not in mailbox.raw[0]
+    supervisor.reload()
+    expect(supervisor.locator("table.retrying")).to_have_count(0)
+
+    supervisor.goto(supervisor.url.split("/office/")[0] + "/office/code-requests")
+    row = supervisor.locator("table.requests tbody tr").filter(has_text=number)
+    row.get_by_role("button", name=re.compile("^Collected")).click()
+    expect(supervisor.get_by_role("status")).to_have_text(f"Request {listed.id}: Collected.")
+    with app.app_context():
+        states = [state for _at, state, _by, _reason in code_requests.history(office.engine, listed.id)]
+    assert states == ["requested", "ordered", "arrived", "notified", "collected"]
+    assert worker.work_once() == 0 and mailbox.count() == 1  # sent once
