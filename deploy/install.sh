@@ -89,6 +89,7 @@ rm -rf "$scratch"
 install -m 644 deploy/systemd/snelbalie.service /etc/systemd/system/
 if [ "$screen" = no ]; then  # an office server: no kiosk screen, so no kiosk listener
     sed -i 's/ --kiosk-port 8081 / --no-kiosk /' /etc/systemd/system/snelbalie.service
+    grep -q -- ' --no-kiosk ' /etc/systemd/system/snelbalie.service  # the unit still says what it replaces
 fi
 install -D -m 644 deploy/udev/99-snelbalie-printer.rules /etc/udev/rules.d/99-snelbalie-printer.rules
 udevadm control --reload-rules 2>/dev/null || true

@@ -4,7 +4,8 @@ installed from this checkout (bound read-only), upgraded twice, taken back a rel
 --back and forward again: the app answers through its unit, the units pass `systemd-analyze
 verify`, local drop-ins stay in effect, `current` always names a whole release, and a release
 is removed only once `current` has left it. A last upgrade that cannot start with the PC's
-site profile leaves the running release alone.
+site profile leaves the running release alone. On a second clean root, `--server` installs the
+app alone: no screen, no kiosk listener, on the office port a drop-in names.
 
 The root is cached as a tarball in /var/cache/snelbalie-tests/, keyed by suite, mirror and
 packages, with apt's and pip's downloads beside it, so a second run downloads little.
@@ -244,6 +245,45 @@ def prerequisites() -> None:
     require_debian_packages("debootstrap", "systemd-container")
 
 
+def verify(box: Container, units: tuple[str, ...]) -> None:
+    """`systemd-analyze verify` finds nothing to say about our units."""
+    verified = box.run(f"cd /etc/systemd/system && systemd-analyze verify {' '.join(units)}", timeout=120)
+    said = verified.stdout + verified.stderr
+    assert verified.returncode == 0 and "snelbalie" not in said, said
+
+
+def test_install_as_an_office_server_on_clean_debian(tmp_path):
+    prerequisites()
+    with this_machine_only():
+        root = tmp_path / "root"
+        clean_root(root)
+        port = free_port()  # the container shares this machine's network, where 8080 may be taken
+        drop_ins = root / "etc/systemd/system/snelbalie.service.d"
+        drop_ins.mkdir(parents=True)
+        (drop_ins / "10-port.conf").write_text(f"[Service]\nEnvironment=SNELBALIE_PORT={port}\n")
+        box = Container(root, tmp_path / "console.log")
+        try:
+            box.check(f"{SOURCE_IN_ROOT}/deploy/install.sh --server", timeout=1200)
+            verify(box, ("snelbalie.service",))
+
+            def answers() -> bool:
+                landing = get(f"http://127.0.0.1:{port}/")
+                return landing is not None and landing[0] == 200
+
+            journal = box.run("journalctl -u snelbalie --no-pager -n 60", timeout=60).stdout
+            wait_until(answers, timeout=120, interval=0.2, what=f"the installed server to answer\n{journal}")
+            pid = box.check("systemctl show -p MainPID --value snelbalie.service").strip()
+            command = box.check(f"tr '\\0' ' ' < /proc/{pid}/cmdline")
+            assert f"--port {port} --no-kiosk " in command and "--kiosk-port" not in command, command
+            assert not (root / "etc/systemd/system/snelbalie-screen.service").exists()
+            assert box.run("dpkg -s cage", timeout=60).returncode != 0  # nor Chromium, nor its user
+            assert box.run("dpkg -s chromium", timeout=60).returncode != 0
+            assert box.run("id kiosk", timeout=60).returncode != 0
+        finally:
+            box.stop()
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def test_install_on_clean_debian_then_upgrades_keep_the_app_up_and_local_drop_ins(tmp_path):
     prerequisites()
     with this_machine_only():
@@ -279,9 +319,7 @@ def install_and_upgrade(tmp_path: Path) -> None:
     try:
         box.check(install, timeout=1200)
         print(f"clean root and first install: {time.monotonic() - started:.0f} s")
-        verified = box.run(f"cd /etc/systemd/system && systemd-analyze verify {' '.join(UNITS)}", timeout=120)
-        assert verified.returncode == 0, verified.stdout + verified.stderr
-        assert "snelbalie" not in verified.stdout + verified.stderr, verified.stdout + verified.stderr
+        verify(box, UNITS)
         wait_until(app_answers, timeout=120, interval=0.2, what=f"the installed app to answer\n{journal()}")
         first = release_of(os.readlink(root / "opt/snelbalie/current"))
         # what runs is this checkout, as it is now
