@@ -26,6 +26,7 @@ class Report:
     outbox_purged: int  # addresses of messages sent or given up
     code_requests_cancelled: int  # never ordered on the day of the visit
     code_reminders: int
+    pickup_reminders: int  # messages; the other cards waiting long get a printed letter
 
 
 def close_day(office) -> Report:
@@ -38,6 +39,9 @@ def close_day(office) -> Report:
     # closed first, so that what closes today is purged with the rest once past the retention
     cancelled = code_requests.cancel_unordered(office.engine, queue.business_day(), now)
     reminders = code_requests.send_reminders(office.engine, site.codes, now)
+    pickup_reminders = pickups.send_reminders(
+        office.engine, queue.today(), site.pickup_reminder_days, site.default_language, now
+    )
     report = Report(
         expired=queue.close_past_days(),
         tickets_purged=queue.purge_personal_data(site.retention_days),
@@ -46,6 +50,7 @@ def close_day(office) -> Report:
         outbox_purged=outbox.purge(office.engine, before, office.clock()),
         code_requests_cancelled=cancelled,
         code_reminders=reminders,
+        pickup_reminders=pickup_reminders,
     )
     sessions.purge(office.engine, before)
     turn_soon.purge_past_days(office.engine, queue.business_day())

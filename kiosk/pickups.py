@@ -1,7 +1,9 @@
 """The pickup register: which new cards lie ready in the office, and where.
 
 Imported from a CSV export with `kiosk pickups import FILE.csv`. A file with any bad row is
-rejected whole, with every bad line listed: the register is never half-imported.
+rejected whole, with every bad line listed: the register is never half-imported. A card that
+waits long gets a reminder: a message where the file gave a contact (send_reminders, once a
+day), else a letter the back office prints.
 
 Kiosks issue tickets while an import runs, and on SQLite a write waits for the one writer:
 the rows are staged first without it, then written in one short transaction (see
@@ -11,6 +13,7 @@ import_pickups).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -41,16 +44,28 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hardware.card import is_valid_national_number
 
+from . import outbox
+from .contacts import CHANNEL, CONTACT_MAX, parse_contact
+from .i18n import LANGUAGE_NAMES
 from .schema import pickups
 from .storage import reading, write_lock, writing
 
 COLUMNS = ("card_number", "national_number", "name", "storage", "arrived_on")
-EXPORT_COLUMNS = (*COLUMNS, "collected_at", "collected_by")
+OPTIONAL_COLUMNS = ("contact", "language")  # for a reminder by e-mail or text message
+EXPORT_COLUMNS = (*COLUMNS, *OPTIONAL_COLUMNS, "collected_at", "collected_by")
 _CARD_NUMBER = re.compile(r"^[A-Z0-9]{6,32}$")
 # A longer field makes its line a bad one, refused before it is looked at further: name and
 # storage are the register's column widths (never cut short), the others short codes as typed
 # ("B-123 456 789", "85.07.30-033.28").
-FIELD_MAX = {"card_number": 64, "national_number": 64, "name": 200, "storage": 200, "arrived_on": 64}
+FIELD_MAX = {
+    "card_number": 64,
+    "national_number": 64,
+    "name": 200,
+    "storage": 200,
+    "arrived_on": 64,
+    "contact": CONTACT_MAX,
+    "language": 16,
+}
 STAGE_BATCH = 5000  # rows per statement into the staging table
 
 # This connection's own table (TEMPORARY): filling it locks nothing that others use.
@@ -62,6 +77,9 @@ _staged = Table(
     Column("name", String(200), nullable=False),
     Column("storage", String(200), nullable=False),
     Column("arrived_on", Date, nullable=False),
+    Column("contact_kind", String(8)),
+    Column("contact", String(200)),
+    Column("language", String(8)),
     prefixes=["TEMPORARY"],
 )
 
@@ -79,6 +97,9 @@ class Pickup:
     name: str
     storage: str
     arrived_on: dt.date
+    contact_kind: str | None = None  # "email" or "phone", with the contact
+    contact: str | None = None
+    language: str | None = None
 
 
 def parse_pickups(data: bytes, today: dt.date) -> list[Pickup]:
@@ -98,7 +119,12 @@ def parse_pickups(data: bytes, today: dt.date) -> list[Pickup]:
         raise PickupImportError([f"line 1: {_csv_problem(exc)}"]) from None
     # an export (EXPORT_COLUMNS) imports again: what it adds is not the register's to take
     if not set(COLUMNS) <= set(header) <= set(EXPORT_COLUMNS) or len(set(header)) != len(header):
-        raise PickupImportError([f"line 1: the columns must be {', '.join(COLUMNS)} (found: {', '.join(header)})"])
+        raise PickupImportError(
+            [
+                f"line 1: the columns must be {', '.join(COLUMNS)}, and may be {', '.join(OPTIONAL_COLUMNS)}"
+                f" (found: {', '.join(header)})"
+            ]
+        )
     problems: list[str] = []
     rows: list[Pickup] = []
     seen: dict[str, int] = {}
@@ -143,7 +169,7 @@ def check_row(values: dict[str, str], today: dt.date) -> tuple[Pickup | None, li
     ]
     if wrong:  # and nothing more is read from a field this long
         return None, wrong
-    values = {name: values.get(name, "").strip() for name in COLUMNS}
+    values = {name: values.get(name, "").strip() for name in (*COLUMNS, *OPTIONAL_COLUMNS)}
     card = normalised_card_number(values["card_number"])
     number = digits_only(values["national_number"])
     if not _CARD_NUMBER.match(card):
@@ -161,9 +187,21 @@ def check_row(values: dict[str, str], today: dt.date) -> tuple[Pickup | None, li
             wrong.append("arrived_on is in the future")
     except ValueError:
         wrong.append("arrived_on must be a date like 2026-11-23")
+    kind, contact = None, None
+    try:
+        kind, contact = parse_contact(values["contact"])
+    except ValueError as exc:
+        wrong.append(
+            "contact is not an e-mail address we can write to"
+            if str(exc) == "email"
+            else "contact is not a phone number we can send a text message to"
+        )
+    language = values["language"].lower() or None
+    if language is not None and language not in LANGUAGE_NAMES:
+        wrong.append(f"language must be one of {', '.join(LANGUAGE_NAMES)}")
     if wrong or arrived is None:
         return None, wrong
-    return Pickup(card, number, values["name"], values["storage"], arrived), []
+    return Pickup(card, number, values["name"], values["storage"], arrived, kind, contact, language), []
 
 
 def digits_only(national_number: str) -> str:
@@ -203,16 +241,7 @@ def import_pickups(engine: Engine, data: bytes, today: dt.date, now: dt.datetime
                 with conn.begin():
                     conn.execute(
                         _staged.insert(),
-                        [
-                            dict(
-                                card_number=row.card_number,
-                                national_number=row.national_number,
-                                name=row.name,
-                                storage=row.storage,
-                                arrived_on=row.arrived_on,
-                            )
-                            for row in rows[start : start + STAGE_BATCH]
-                        ],
+                        [_columns(row) for row in rows[start : start + STAGE_BATCH]],
                     )
             conn.execution_options(readonly=False)
             # the merge runs on the connection that holds the staged rows: it takes the lock itself
@@ -225,9 +254,13 @@ def import_pickups(engine: Engine, data: bytes, today: dt.date, now: dt.datetime
     return len(rows)
 
 
+def _columns(pickup: Pickup) -> dict:
+    return dataclasses.asdict(pickup)
+
+
 def _merge_staged(conn: Connection, now: dt.datetime) -> None:
     dialect = {"sqlite": sqlite, "postgresql": postgresql}[conn.dialect.name]
-    columns = ["card_number", "national_number", "name", "storage", "arrived_on"]
+    columns = [field.name for field in dataclasses.fields(Pickup)]
     # SQLite needs a WHERE in an upsert's SELECT, or it reads ON CONFLICT as a join's ON
     stamps = (literal(now, DateTime), cast(null(), DateTime))  # a CAST to DATETIME is numeric in SQLite
     source = select(*(_staged.c[name] for name in columns), *stamps).where(true())
@@ -240,6 +273,10 @@ def _merge_staged(conn: Connection, now: dt.datetime) -> None:
                 "name": stmt.excluded.name,
                 "storage": stmt.excluded.storage,
                 "arrived_on": stmt.excluded.arrived_on,
+                # a file without contacts (the card producer's, say) leaves the ones typed here
+                "contact_kind": func.coalesce(stmt.excluded.contact_kind, pickups.c.contact_kind),
+                "contact": func.coalesce(stmt.excluded.contact, pickups.c.contact),
+                "language": func.coalesce(stmt.excluded.language, pickups.c.language),
                 "imported_at": stmt.excluded.imported_at,
                 "collected_at": None,
             },
@@ -276,7 +313,7 @@ def mark_collected(engine: Engine, card_number: str, by: str, now: dt.datetime) 
             conn.execute(
                 update(pickups)
                 .where(pickups.c.card_number == normalised_card_number(card_number), pickups.c.collected_at.is_(None))
-                .values(collected_at=now, collected_by=by)
+                .values(collected_at=now, collected_by=by, contact_kind=None, contact=None)  # no reminder any more
             ).rowcount
             == 1
         )
@@ -299,6 +336,9 @@ class Entry:
     collected_at: dt.datetime | None
     collected_by: str | None
     reminded_at: dt.datetime | None
+    contact_kind: str | None
+    contact: str | None
+    language: str | None
 
 
 STATUSES = ("ready", "collected", "reminder_due")
@@ -323,11 +363,7 @@ def entries(
     if status == "reminder_due":
         if today is None:
             raise ValueError("the reminders due are counted from a date")
-        waited = today - dt.timedelta(days=reminder_days)
-        clauses += [
-            pickups.c.arrived_on <= waited,
-            or_(pickups.c.reminded_at.is_(None), pickups.c.reminded_at < dt.datetime.combine(waited, dt.time())),
-        ]
+        clauses.append(_reminder_due(today, reminder_days))
     query = query.strip()
     if query:
         words, card = _containing(query.lower()), _containing(normalised_card_number(query))
@@ -351,9 +387,50 @@ def entries(
             row.collected_at,
             row.collected_by,
             row.reminded_at,
+            row.contact_kind,
+            row.contact,
+            row.language,
         )
         for row in rows
     ]
+
+
+def _reminder_due(today: dt.date, reminder_days: int) -> ColumnElement[bool]:
+    """Waiting since `reminder_days` before `today`, and not reminded since then."""
+    waited = today - dt.timedelta(days=reminder_days)
+    return and_(
+        pickups.c.collected_at.is_(None),
+        pickups.c.arrived_on <= waited,
+        or_(pickups.c.reminded_at.is_(None), pickups.c.reminded_at < dt.datetime.combine(waited, dt.time())),
+    )
+
+
+def send_reminders(engine: Engine, today: dt.date, reminder_days: int, language: str, now: dt.datetime) -> int:
+    """A reminder message for every card due one that has a contact, written to the outbox in
+    the transaction that marks it reminded (so once, whichever instance does it); the others
+    wait for their printed letter. `language` is the site's, for a card the file gave none.
+    Returns how many were written."""
+    due = and_(_reminder_due(today, reminder_days), pickups.c.contact.is_not(None))
+    with reading(engine) as conn:
+        cards = conn.execute(select(pickups.c.card_number).where(due)).scalars().all()
+    written = 0
+    for card in cards:
+        with writing(engine) as conn:
+            row = conn.execute(select(pickups).where(pickups.c.card_number == card, due)).first()
+            if row is None:  # handed over, or reminded by another instance, meanwhile
+                continue
+            conn.execute(update(pickups).where(pickups.c.card_number == card).values(reminded_at=now))
+            outbox.enqueue(
+                conn,
+                channel=CHANNEL[row.contact_kind],
+                address=row.contact,
+                language=row.language or language,
+                template="pickup_reminder",
+                params={},
+                now=now,
+            )
+            written += 1
+    return written
 
 
 def _containing(text: str) -> str:
@@ -368,14 +445,7 @@ def save(engine: Engine, values: dict[str, str], today: dt.date, now: dt.datetim
     if pickup is None:
         raise PickupImportError(wrong)
     dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
-    row = dict(
-        card_number=pickup.card_number,
-        national_number=pickup.national_number,
-        name=pickup.name,
-        storage=pickup.storage,
-        arrived_on=pickup.arrived_on,
-        imported_at=now,
-    )
+    row = dict(_columns(pickup), imported_at=now)
     stmt = dialect.insert(pickups).values(**row)
     with writing(engine) as conn:
         conn.execute(
@@ -400,7 +470,17 @@ def export_rows(items: list[Entry]) -> list[list]:
     """The entries as rows under EXPORT_COLUMNS: the import's columns first, so an export of
     the waiting cards can be imported again."""
     return [
-        [e.card_number, e.national_number, e.name, e.storage, e.arrived_on, e.collected_at, e.collected_by]
+        [
+            e.card_number,
+            e.national_number,
+            e.name,
+            e.storage,
+            e.arrived_on,
+            e.contact,
+            e.language,
+            e.collected_at,
+            e.collected_by,
+        ]
         for e in items
     ]
 

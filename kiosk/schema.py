@@ -205,6 +205,11 @@ pickups = Table(
     Column("collected_at", DateTime),
     Column("collected_by", String(80)),  # the staff member or token that handed it over
     Column("reminded_at", DateTime),  # the last reminder letter printed or sent
+    # how to remind the citizen, when the register file says (else a printed letter); the
+    # contact is dropped once the card is handed over
+    Column("contact_kind", String(8)),  # "email", "phone" or null
+    Column("contact", String(200)),
+    Column("language", String(8)),  # the reminder's; the site's own when null
 )
 
 # Requests for new PIN and PUK codes (lost both): made at the kiosk with the ticket, then

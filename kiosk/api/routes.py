@@ -317,6 +317,7 @@ def pickup_json(entry: pickups.Entry) -> dict:
         "collected_at": iso(entry.collected_at),
         "collected_by": entry.collected_by,
         "reminded_at": iso(entry.reminded_at),
+        "reminder_by": entry.contact_kind or "letter",  # "email", "phone" or "letter"
     }
 
 

@@ -12,6 +12,7 @@ from ..accounts.views import staff_page
 from ..api.routes import by_whom
 from ..auth import current_principal
 from ..extensions import office
+from ..i18n import LANGUAGE_NAMES
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
@@ -131,6 +132,7 @@ def pickup_register(preview: dict | None = None, problems: list[str] | None = No
         preview=preview,
         problems=problems,
         form=form or {},
+        language_names=LANGUAGE_NAMES,
     )
 
 
@@ -171,7 +173,7 @@ def pickup_import():
 @staff_page(*SUPERVISORS)
 def pickup_save():
     """Add one card, or correct one (the card number says which)."""
-    values = {name: request.form.get(name, "") for name in pickups.COLUMNS}
+    values = {name: request.form.get(name, "") for name in (*pickups.COLUMNS, *pickups.OPTIONAL_COLUMNS)}
     try:
         saved = pickups.save(office.engine, values, office.queue.today(), office.clock())
     except pickups.PickupImportError as exc:
@@ -213,8 +215,10 @@ def pickup_export(kind: str):
 @bp.get("/pickups/reminders")
 @staff_page(*SUPERVISORS)
 def pickup_reminders():
-    """Reminder letters for the cards waiting long, one a page, to print."""
-    return _page("office/reminder_letters.html", entries=_pickup_entries("reminder_due", ""))
+    """Reminder letters for the cards waiting long, one a page, to print: those with a
+    contact get a message instead (kiosk.pickups.send_reminders)."""
+    due = [entry for entry in _pickup_entries("reminder_due", "") if entry.contact is None]
+    return _page("office/reminder_letters.html", entries=due)
 
 
 @bp.post("/pickups/reminders/printed")

@@ -104,6 +104,13 @@ def test_one_card_is_added_then_corrected_and_a_bad_one_says_why(app, supervisor
     refused = supervisor.client.post("/office/pickups/save", data=dict(card, national_number="85073003329"))
     assert refused.status_code == 400 and "not a valid national number" in page(refused)
     assert 'value="85073003329"' in page(refused)  # what was typed stays in the form
+    refused = supervisor.client.post("/office/pickups/save", data=dict(card, contact="0470 12"))
+    assert refused.status_code == 400 and "contact is not a phone number we can send" in page(refused)
+    with_contact = dict(card, contact="0470 12 34 56", language="de")
+    assert supervisor.client.post("/office/pickups/save", data=with_contact).status_code == 302
+    (saved,) = entries(app)
+    assert (saved.contact_kind, saved.contact, saved.language) == ("phone", "+32470123456", "de")
+    assert "<td>text message</td>" in page(supervisor.client.get("/office/pickups"))
 
 
 def test_clerks_read_and_hand_over_but_do_not_keep_the_register(app, client, staff):
