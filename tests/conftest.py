@@ -177,6 +177,17 @@ def tokens(app):
         }
 
 
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on a free loopback port (tests.mail), started when the test says."""
+    from tests.mail import Mailbox
+    from tests.system import free_port
+
+    box = Mailbox(free_port())
+    yield box
+    box.stop()
+
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 import waitress
@@ -58,6 +60,26 @@ def live_server(app):
     server = LiveServer(app)
     yield server
     server.stop()
+
+
+@contextmanager
+def pages_of_their_own(browser, base_url: str, **defaults) -> Iterator[Callable]:
+    """`open_page(path, **options)`: a page in a browser context of its own (a desk PC, the TV,
+    a phone), with `defaults` for new_context unless `options` say otherwise. All are closed
+    at the end, before the server stops, so no poll outlives the test."""
+    contexts = []
+
+    def open_page(path: str, **options):
+        contexts.append(browser.new_context(**{**defaults, **options}))
+        page = contexts[-1].new_page()
+        page.goto(base_url + path)
+        return page
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture(scope="session")

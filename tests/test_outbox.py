@@ -5,15 +5,12 @@ is made due by advancing it, never by waiting."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import json
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
@@ -23,8 +20,8 @@ from kiosk.messages import TEMPLATES, render
 from kiosk.schema import outbox as outbox_table
 from kiosk.senders import MailSender, Outgoing, senders_for
 from kiosk.storage import make_engine, writing
-from tests.sites import site_variant
-from tests.system import free_port, wait_until
+from tests.mail import mail_config
+from tests.system import wait_until
 
 NATIONAL_NUMBER = "85073003328"
 ADDRESS = "alex.citizen@example.org"
@@ -33,36 +30,6 @@ SMS_AUTH = "Bearer gateway-secret"
 
 postgres_only = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-class Mailbox:
-    """A real SMTP server on loopback that keeps what it was given; started when the test says."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.received: list[email.message.EmailMessage] = []
-        self.raw: list[bytes] = []
-        self._lock = threading.Lock()
-        self._controller: Controller | None = None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        with self._lock:
-            self.raw.append(envelope.content)
-            self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, ready_timeout=10)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self.received)
 
 
 class Gateway:
@@ -96,25 +63,6 @@ class Gateway:
         self._thread.join(timeout=10)
 
 
-def mail_site(tmp_path, monkeypatch, port: int, kiosk: str = "") -> str:
-    """The demo site sending e-mail to a Mailbox on `port`, with `kiosk` lines in its [kiosk]
-    table; no KIOSK_MAIL_* setting of this machine's applies."""
-    for name in ("KIOSK_MAIL_HOST", "KIOSK_MAIL_PORT", "KIOSK_MAIL_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    mail = (
-        f'[mail]\nhost = "127.0.0.1"\nport = {port}\nsender = "burgerzaken@demostad.example"\n'
-        f"starttls = false\n\n[kiosk]\n{kiosk}"
-    )
-    return str(site_variant(tmp_path, ("[kiosk]\n", mail)))
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox(free_port())
-    yield box
-    box.stop()
-
-
 @pytest.fixture
 def gateway():
     gateway = Gateway()
@@ -124,15 +72,9 @@ def gateway():
 
 @pytest.fixture
 def app_config(tmp_path, clock, mailbox, gateway, monkeypatch):
-    for name in ("KIOSK_MAIL_HOST", "KIOSK_MAIL_PORT", "KIOSK_MAIL_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KIOSK_SMS_AUTH", SMS_AUTH)
-    tables = (
-        f'[mail]\nhost = "127.0.0.1"\nport = {mailbox.port}\nsender = "burgerzaken@demostad.example"\n'
-        f'starttls = false\n\n[sms]\nurl = "{gateway.url}"\nauth_header = "KIOSK_SMS_AUTH"\n\n[kiosk]\n'
-    )
-    site = site_variant(tmp_path, ("[kiosk]\n", tables))
-    return {"SITE": str(site), "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True}
+    sms = f'[sms]\nurl = "{gateway.url}"\nauth_header = "KIOSK_SMS_AUTH"\n\n'
+    return mail_config(tmp_path, clock, monkeypatch, mailbox.port, tables=sms)
 
 
 def enqueue(app, clock, channel="email", address=ADDRESS, language="nl", template="codes_arrived", params=None) -> int:

@@ -15,24 +15,15 @@ from tests.citizen.conftest import reader  # noqa: F401 - fixture
 from tests.citizen.screens import check_screen, flow_id
 from tests.citizen.test_code_requests import contact_error, csrf_token
 from tests.conftest import bearer
-from tests.system import free_port
-from tests.test_outbox import Mailbox, mail_site
+from tests.mail import mail_config
 
 ADDRESS = "alex.citizen@example.org"
 
 
 @pytest.fixture
-def mailbox():
-    box = Mailbox(free_port())
-    box.start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def app_config(tmp_path, clock, mailbox, monkeypatch):
-    site = mail_site(tmp_path, monkeypatch, mailbox.port, kiosk="turn_soon_ahead = 2\n")
-    return {"SITE": site, "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True}
+    mailbox.start()
+    return mail_config(tmp_path, clock, monkeypatch, mailbox.port, kiosk="turn_soon_ahead = 2\n")
 
 
 def issue(client, language="en") -> dict:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from kiosk.schema import disclosures, tickets
 from tests.desk.conftest import CHECKIN, NAME, PASSWORD, PERSONAL, SITE_SERVICE_AT_COUNTER_1, issue, token_of
-from tests.live import axe_violations
+from tests.live import axe_violations, pages_of_their_own
 from tests.sites import site_variant
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -20,19 +20,9 @@ CALL_SHOWS_WITHIN_MS = 1000  # the issue's requirement: a call is on the board w
 
 @pytest.fixture
 def screen(browser, live_server):
-    """Opens a page in a browser of its own (a desk PC, the TV, a phone); closed before the
-    server stops, so no poll outlives the test."""
-    contexts = []
-
-    def open_page(path: str, viewport=TV, **options):
-        contexts.append(browser.new_context(viewport=viewport, **options))
-        page = contexts[-1].new_page()
-        page.goto(live_server.url + path)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    """Opens a page in a browser of its own (a desk PC, the TV, a phone)."""
+    with pages_of_their_own(browser, live_server.url, viewport=TV) as open_page:
+        yield open_page
 
 
 def open_desk(screen, username: str, counter: int):

@@ -5,19 +5,11 @@ import pytest
 
 from tests.citizen.conftest import reader  # noqa: F401 - fixtures
 from tests.desk.conftest import client, staff  # noqa: F401
+from tests.live import pages_of_their_own
 from tests.office.pages import DESK
 
 
 @pytest.fixture
 def screen(browser, live_server):
-    contexts = []
-
-    def open_page(path: str, viewport=DESK, **options):
-        contexts.append(browser.new_context(viewport=viewport, locale="en-GB", **options))
-        page = contexts[-1].new_page()
-        page.goto(live_server.url + path)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    with pages_of_their_own(browser, live_server.url, viewport=DESK, locale="en-GB") as open_page:
+        yield open_page

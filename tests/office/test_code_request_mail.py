@@ -11,25 +11,16 @@ from playwright.sync_api import expect
 from kiosk import code_requests, outbox
 from kiosk.extensions import office
 from tests.desk.conftest import CHECKIN, NATIONAL_NUMBER, SignedIn, issue
+from tests.mail import mail_config
 from tests.office.pages import KIOSK, accessible, keep, signed_in
 from tests.office.test_code_requests import english
-from tests.system import free_port
-from tests.test_outbox import Mailbox, mail_site
 
 ADDRESS = "alex.citizen@example.org"
 
 
 @pytest.fixture
-def mailbox():
-    box = Mailbox(free_port())
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def app_config(tmp_path, clock, mailbox, monkeypatch):
-    site = mail_site(tmp_path, monkeypatch, mailbox.port)
-    return {"SITE": site, "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True}
+    return mail_config(tmp_path, clock, monkeypatch, mailbox.port)  # the server is down at first
 
 
 def test_the_citizen_is_mailed_when_the_codes_arrive_even_after_the_server_was_down(app, staff, clock, mailbox):

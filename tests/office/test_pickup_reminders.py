@@ -12,8 +12,7 @@ from kiosk.extensions import office
 from kiosk.housekeeping import close_day
 from kiosk.schema import outbox as outbox_table
 from tests.desk.conftest import SignedIn
-from tests.system import free_port
-from tests.test_outbox import Mailbox, mail_site
+from tests.mail import mail_config
 
 HEADER = "card_number,national_number,name,storage,arrived_on,contact,language\n"
 ROWS = [
@@ -25,17 +24,9 @@ TODAY = dt.date(2026, 11, 24)  # the clock fixture's
 
 
 @pytest.fixture
-def mailbox():
-    box = Mailbox(free_port())
-    box.start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def app_config(tmp_path, clock, mailbox, monkeypatch):
-    site = mail_site(tmp_path, monkeypatch, mailbox.port)
-    return {"SITE": site, "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True}
+    mailbox.start()
+    return mail_config(tmp_path, clock, monkeypatch, mailbox.port)
 
 
 def test_a_contact_and_its_language_come_with_the_file_and_are_checked():
