@@ -12,19 +12,16 @@ import io
 import logging
 import math
 import os
-import shutil
-import subprocess
 import tempfile
 import threading
 import wave
 from pathlib import Path
 
+from ..espeak import Espeak, voice_for
+
 log = logging.getLogger(__name__)
 
 RATE = 22050
-# espeak-ng voice per site language where the plain code is not the best choice.
-VOICES = {"fr": "fr-be", "en": "en-gb"}
-ESPEAK_TIMEOUT_S = 10
 # espeak-ng makes a spoken call in under 10 ms (each of nl, fr-be, de, en-gb, ar and uk, on a
 # two-core PC), so a request that finds every slot taken waits for one rather than
 # being refused: six boards asking at once are all answered within a fraction of a second.
@@ -81,29 +78,23 @@ class Speaker:
         wait_s: float = SLOT_WAIT_S,
     ):
         self.cache_dir = cache_dir
-        self.program = program
+        self.espeak = Espeak(program, absent="the board chimes but does not speak")
         self.slots = threading.BoundedSemaphore(slots)  # making a sound
         self.admitted = threading.BoundedSemaphore(slots + waiting)  # making one or waiting to
         self.wait_s = wait_s
-        self._warned = False
 
     def wav(self, language: str, text: str, day: dt.date) -> Path | None:
         """The WAV file speaking `text`, or None when it cannot be made.
 
         Raises SpeakerBusy when it would have to be made and no slot frees in time.
         """
-        voice = VOICES.get(language, language)
-        key = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()[:24]
+        key = hashlib.sha256(f"{voice_for(language)}\n{text}".encode()).hexdigest()[:24]
         prefix = f"{day.isoformat()}-"
         path = self.cache_dir / f"{prefix}{language}-{key}.wav"
         if path.exists():
             return path
-        # Looked up on each new text: installing espeak-ng later needs no restart.
-        program = shutil.which(self.program)
+        program = self.espeak.installed()
         if program is None:
-            if not self._warned:
-                log.warning("%s is not installed: the board chimes but does not speak", self.program)
-                self._warned = True
             return None
         if not self.admitted.acquire(blocking=False):
             raise SpeakerBusy
@@ -115,7 +106,7 @@ class Speaker:
                     return path
                 self.cache_dir.mkdir(parents=True, exist_ok=True)
                 self._forget_other_days(prefix)
-                return self._synthesize(program, voice, text, path, prefix)
+                return self._stored(self.espeak.wav(program, language, text), path, prefix)
             finally:
                 self.slots.release()
         finally:
@@ -126,22 +117,16 @@ class Speaker:
             if not old.name.startswith(prefix):
                 old.unlink(missing_ok=True)
 
-    def _synthesize(self, program: str, voice: str, text: str, path: Path, prefix: str) -> Path | None:
+    def _stored(self, data: bytes | None, path: Path, prefix: str) -> Path | None:
+        if data is None:
+            return None
         # Named for its day too: one left by a crash goes with the rest of that day.
         fd, partial = tempfile.mkstemp(dir=self.cache_dir, prefix=prefix, suffix=".part")
-        os.close(fd)
         try:
-            result = subprocess.run(
-                [program, "-v", voice, "-w", partial, "--", text], capture_output=True, timeout=ESPEAK_TIMEOUT_S
-            )
-            if result.returncode != 0 or os.path.getsize(partial) == 0:
-                log.warning("espeak-ng could not speak in voice %s (exit %s)", voice, result.returncode)
-                return None
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
             os.replace(partial, path)  # two boards asking at once both end with a whole file
             return path
-        except subprocess.TimeoutExpired:
-            log.warning("espeak-ng took longer than %s s (voice %s)", ESPEAK_TIMEOUT_S, voice)
-            return None
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)

@@ -15,9 +15,6 @@ import io
 import logging
 import math
 import re
-import shutil
-import struct
-import subprocess
 import threading
 import wave
 from collections import OrderedDict
@@ -26,8 +23,8 @@ from flask import abort, current_app, make_response, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..board.sounds import VOICES  # the board's voices: the hall and the kiosk sound alike
 from ..errors import respond
+from ..espeak import Espeak, voice_for
 from ..extensions import office
 from ..i18n import LANGUAGE_NAMES
 
@@ -38,7 +35,6 @@ MAX_TEXT_CHARS = 1000  # the longest screen text (a notice) is about 300; the pa
 # are a few seconds each, 100 to 300 KB: a hundred of them hold some 20 MB.
 CACHE_SOUNDS = 100
 CACHE_BYTES = 32 * 1024 * 1024
-ESPEAK_TIMEOUT_S = 10
 # One screen asks for one sound at a time; a second one waits for the first (tens of
 # milliseconds), never longer than this, so a hung espeak-ng holds one listener thread only.
 SLOT_WAIT_S = 2.0
@@ -56,51 +52,32 @@ class KioskVoice:
     spoken again, or a choice heard twice, is not made again."""
 
     def __init__(self, program: str = "espeak-ng", sounds: int = CACHE_SOUNDS, max_bytes: int = CACHE_BYTES):
-        self.program = program
+        self.espeak = Espeak(program, absent="the kiosk's audio guidance is silent")
         self.sounds, self.max_bytes = sounds, max_bytes
         self._kept: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._slot = threading.BoundedSemaphore(1)
-        self._warned = False
 
     def wav(self, language: str, text: str) -> bytes | None:
         """`text` spoken in `language`, or None when espeak-ng is missing or fails.
         Raises SpeechBusy when another sound is still being made after SLOT_WAIT_S."""
-        voice = VOICES.get(language, language)
-        key = (voice, text)
+        key = (voice_for(language), text)
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
                 return self._kept[key]
-        # Looked up on each new text: installing espeak-ng later needs no restart.
-        program = shutil.which(self.program)
+        program = self.espeak.installed()
         if program is None:
-            if not self._warned:
-                log.warning("%s is not installed: the kiosk's audio guidance is silent", self.program)
-                self._warned = True
             return None
         if not self._slot.acquire(timeout=SLOT_WAIT_S):
             raise SpeechBusy
         try:
-            data = self._synthesize(program, voice, text)
+            data = self.espeak.wav(program, language, text)
         finally:
             self._slot.release()
         if data is not None:
             self._keep(key, data)
         return data
-
-    def _synthesize(self, program: str, voice: str, text: str) -> bytes | None:
-        try:
-            result = subprocess.run(
-                [program, "-v", voice, "--stdout", "--", text], capture_output=True, timeout=ESPEAK_TIMEOUT_S
-            )
-        except subprocess.TimeoutExpired:
-            log.warning("espeak-ng took longer than %s s (voice %s)", ESPEAK_TIMEOUT_S, voice)
-            return None
-        if result.returncode != 0 or len(result.stdout) <= 44:
-            log.warning("espeak-ng could not speak in voice %s (exit %s)", voice, result.returncode)
-            return None
-        return with_sizes(result.stdout)
 
     def _keep(self, key: tuple[str, str], data: bytes) -> None:
         with self._lock:
@@ -108,15 +85,6 @@ class KioskVoice:
             self._kept.move_to_end(key)
             while len(self._kept) > self.sounds or sum(map(len, self._kept.values())) > self.max_bytes:
                 self._kept.popitem(last=False)
-
-
-def with_sizes(data: bytes) -> bytes:
-    """espeak-ng writing to a pipe cannot go back to fill in the WAV header's sizes, and leaves
-    them at 2 GB: the player would take the sound for half an hour long. Its header is the
-    plain 44-byte one, so the two sizes are written in here."""
-    if data[:4] != b"RIFF" or data[36:40] != b"data":
-        return data
-    return data[:4] + struct.pack("<I", len(data) - 8) + data[8:40] + struct.pack("<I", len(data) - 44) + data[44:]
 
 
 voice = KioskVoice()

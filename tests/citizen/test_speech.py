@@ -167,7 +167,7 @@ def test_a_text_is_spoken_offline_as_a_wav_of_its_own_length(client, monkeypatch
     assert 0.5 < read_wav(response.data) < 5  # the header gives the real length, not espeak-ng's 2 GB
     assert response.content_length == len(response.data)
     # Kept in memory: said again without espeak-ng; a new text needs it.
-    monkeypatch.setattr(speech.voice, "program", "no-such-espeak-program")
+    monkeypatch.setattr(speech.voice.espeak, "program", "no-such-espeak-program")
     assert client.get("/kiosk/speech/ar.wav", query_string={"text": "رقمك هو A 1."}).data == response.data
     missing = client.get("/kiosk/speech/ar.wav", query_string={"text": "A 2"}, headers={"Accept": "application/json"})
     assert missing.status_code == 404 and missing.get_json()["message"] == "Speech is not available on this kiosk."
@@ -209,7 +209,7 @@ def test_only_the_latest_sounds_are_kept():
     voice = KioskVoice(sounds=2)
     for text in ("een", "twee", "drie"):
         assert voice.wav("nl", text) is not None
-    voice.program = "no-such-espeak-program"
+    voice.espeak.program = "no-such-espeak-program"
     assert voice.wav("nl", "drie") is not None and voice.wav("nl", "twee") is not None
     assert voice.wav("nl", "een") is None  # the oldest went first
 
