@@ -31,7 +31,6 @@ import secrets
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from kiosk.schema import ticket_events, tickets  # noqa: E402
 from kiosk.site import DEMO_PROFILE, load_site_profile  # noqa: E402
 from kiosk.stats import History, Period, compute  # noqa: E402
 from kiosk.storage import make_engine, migrate  # noqa: E402
+from tests.clock import Clock  # noqa: E402  (the tests' settable clock)
 
 LAST_DAY = dt.date(2026, 11, 20)  # a Friday: the history is the year up to it
 NOW = dt.datetime(2026, 11, 23, 9, 15)  # the office's clock (UTC): the Monday after, 10:15 in Brussels
@@ -61,29 +61,6 @@ TODAY_TICKETS = 40
 # local opening hours of the generated office, and its mix of visits
 SPANS = ((dt.time(8, 30), dt.time(12, 30)), (dt.time(13, 30), dt.time(16, 0)))
 MIX = {"pickup": 0.45, "activation": 0.25, "pin_reset": 0.2, "new_codes": 0.1}
-
-
-class FixedClock:
-    """The office's clock, set by the bench (kiosk.clock.Clock)."""
-
-    def __init__(self, now: dt.datetime):
-        self.now = now
-        self._lock = threading.Lock()
-
-    def __call__(self) -> dt.datetime:
-        with self._lock:
-            return self.now
-
-    def sync(self) -> None:
-        """Nothing to align with: the bench sets the time."""
-
-    @property
-    def offset_s(self) -> float:
-        return 0.0
-
-    def advance(self, **delta) -> None:
-        with self._lock:
-            self.now += dt.timedelta(**delta)
 
 
 # --- the history ---------------------------------------------------------------------------
@@ -356,7 +333,7 @@ def sign_in(client, username: str) -> None:
 
 
 @contextlib.contextmanager
-def prepared(name: str, url: str, tmp: Path, total: int, clock: FixedClock) -> Iterator[Office]:
+def prepared(name: str, url: str, tmp: Path, total: int, clock: Clock) -> Iterator[Office]:
     site = load_site_profile(DEMO_PROFILE)
     engine = make_engine(url)
     try:
@@ -390,7 +367,7 @@ def prepared(name: str, url: str, tmp: Path, total: int, clock: FixedClock) -> I
 # --- pictures ------------------------------------------------------------------------------
 
 
-def screenshots(o: Office, clock: FixedClock, folder: Path) -> None:
+def screenshots(o: Office, clock: Clock, folder: Path) -> None:
     """/office/stats over the four weeks before today, and /office/live with today's citizens waiting
     past the alarm."""
     from playwright.sync_api import expect, sync_playwright
@@ -429,7 +406,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="snelbalie-office-") as tmp, databases(args.postgres, Path(tmp)) as found:
         for name, url in found:
-            clock = FixedClock(NOW)
+            clock = Clock(NOW)
             with prepared(name, url, Path(tmp), args.tickets, clock) as o:
                 load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
                 print(f"{name}: {o.tickets} tickets and {o.events} events written in {o.built_s:.1f} s (load {load})")

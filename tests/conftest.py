@@ -3,7 +3,6 @@ the app, its client and CLI runner."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 import threading
@@ -19,6 +18,7 @@ from kiosk.queue import QueueEngine, QueueRules
 from kiosk.server import KIOSK, LISTENER
 from kiosk.site import DEMO_PROFILE, load_site_profile
 from kiosk.storage import make_engine, migrate
+from tests.clock import Clock
 
 if "FAKETIME" in os.environ:
     # The run days ahead (.ci/run) is under Debian's libfaketime 0.9.10, which turns Python's
@@ -46,30 +46,6 @@ Flask.test_client_class = KioskPcClient  # every app a test makes
 
 POSTGRES_URL = os.environ.get("KIOSK_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-class Clock:
-    """A settable clock in naive UTC; starts on a Tuesday morning, office hours."""
-
-    def __init__(self, start: dt.datetime = dt.datetime(2026, 11, 24, 9, 0)):
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> dt.datetime:
-        with self._lock:
-            return self.now
-
-    def sync(self) -> None:
-        """The test's clock is the office's own source: nothing to align with."""
-
-    @property
-    def offset_s(self) -> float:
-        return 0.0
-
-    def advance(self, **delta) -> dt.datetime:
-        with self._lock:
-            self.now += dt.timedelta(**delta)
-            return self.now
 
 
 @pytest.fixture
