@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
@@ -142,51 +143,65 @@ def _day_labels(days: list[dt.date]) -> list[tuple[str, str]]:
     return [(f"{d.day} {months[d.month]}", f"{weekdays[d.weekday()]} {d.day} {months[d.month]} {d.year}") for d in days]
 
 
+Labels = Sequence[tuple[str, str]]  # (under the bar, in the table)
+
+
+def _tickets_chart(key: str, title: str, text: str, axis: str, labels: Labels, figures: list[Figures]) -> BarChart:
+    return bar_chart(
+        f"tickets-per-{key}", title, text, axis, labels, _outcome_series(figures), stacked=True, shown=_count
+    )
+
+
+def _wait_chart(key: str, title: str, text: str, axis: str, labels: Labels, figures: list[Figures]) -> BarChart:
+    return bar_chart(
+        f"wait-per-{key}",
+        title,
+        text,
+        axis,
+        labels,
+        _wait_series(figures),
+        stacked=False,
+        shown=lambda m: duration(None if m is None else m * 60),
+        axis=lambda m: f"{m:g} min",
+    )
+
+
 def _charts(s: Statistics) -> list[BarChart]:
     days = _day_labels(list(s.by_day))
     hours = [(f"{h:02d}", f"{h:02d}:00–{(h + 1) % 24:02d}:00") for h in s.by_hour]
     per_day, per_hour = list(s.by_day.values()), list(s.by_hour.values())
-    in_minutes = {"shown": lambda m: duration(None if m is None else m * 60), "axis": lambda m: f"{m:g} min"}
     return [
-        bar_chart(
-            "tickets-per-day",
+        _tickets_chart(
+            "day",
             _("Tickets per day"),
             _("Tickets issued on each business day, split into served, no-show, left at closing, and the rest."),
             _("Day"),
             days,
-            _outcome_series(per_day),
-            stacked=True,
-            shown=_count,
+            per_day,
         ),
-        bar_chart(
-            "wait-per-day",
+        _wait_chart(
+            "day",
             _("Waiting time per day"),
             _("Minutes from arrival to the first call on each business day: the median, and the 90th percentile."),
             _("Day"),
             days,
-            _wait_series(per_day),
-            stacked=False,
-            **in_minutes,
+            per_day,
         ),
-        bar_chart(
-            "tickets-per-hour",
+        _tickets_chart(
+            "hour",
             _("Tickets per hour of arrival"),
             _("Tickets issued in each hour of the day over the whole period, by outcome."),
             _("Hour"),
             hours,
-            _outcome_series(per_hour),
-            stacked=True,
-            shown=_count,
+            per_hour,
         ),
-        bar_chart(
-            "wait-per-hour",
+        _wait_chart(
+            "hour",
             _("Waiting time per hour of arrival"),
             _("Minutes from arrival to the first call by the hour of arrival: the median, and the 90th percentile."),
             _("Hour"),
             hours,
-            _wait_series(per_hour),
-            stacked=False,
-            **in_minutes,
+            per_hour,
         ),
     ]
 
