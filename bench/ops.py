@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,14 +37,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from kiosk import fleet  # noqa: E402
 from kiosk.storage import make_engine  # noqa: E402
-
-KIOSK = [sys.executable, "-m", "kiosk.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.system import KIOSK, free_port, kiosk_env, office_ready  # noqa: E402  (as the tests start an office)
 
 
 def cpu_s(pid: int) -> float:
@@ -93,17 +85,8 @@ def database(postgres: str, tmp: Path):
 
 
 def run(args, url: str, tmp: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-    env.update(KIOSK_DATA_DIR=str(tmp / "data"), KIOSK_DATABASE_URL=url, KIOSK_NAME="real-kiosk")
-    subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, timeout=120)
-    token = subprocess.run(
-        [*KIOSK, "token", "create", "--role", "ops", "--name", "bench ops"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout.strip()
+    env = kiosk_env(KIOSK_DATA_DIR=str(tmp / "data"), KIOSK_DATABASE_URL=url, KIOSK_NAME="real-kiosk")
+    token = office_ready(env, "ops", "bench ops")
     office, kiosk = free_port(), free_port()
     server = subprocess.Popen(
         [*KIOSK, "serve", "--port", str(office), "--kiosk-port", str(kiosk)],

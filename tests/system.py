@@ -9,11 +9,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+KIOSK = [sys.executable, "-m", "kiosk.cli"]  # this checkout's `kiosk` command
 _installed: set[str] = set()
 _updated = False
 
@@ -95,3 +97,24 @@ def stop_group(process: subprocess.Popen, timeout_s: float = 20) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def kiosk_env(**settings: str) -> dict[str, str]:
+    """This process's environment without any KIOSK_ setting of this machine's, and `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(settings)
+    return env
+
+
+def office_ready(env: dict[str, str], role: str, name: str) -> str:
+    """`kiosk init-db` and a token of `role` named `name`, as an office does before `kiosk
+    serve`; the token."""
+    subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, timeout=120)
+    return subprocess.run(
+        [*KIOSK, "token", "create", "--role", role, "--name", name],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.strip()

@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from tests.system import wait_until
+from tests.system import KIOSK, wait_until
 
-KIOSK = [sys.executable, "-m", "kiosk.cli"]
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

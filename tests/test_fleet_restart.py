@@ -5,17 +5,13 @@ on a kiosk PC (Restart=always)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.system import free_port, stop_group, wait_until
-
-KIOSK = [sys.executable, "-m", "kiosk.cli"]
+from tests.system import KIOSK, free_port, kiosk_env, office_ready, stop_group, wait_until
 
 
 class Supervisor:
@@ -58,17 +54,8 @@ def api(url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
 
 
 def test_a_restart_order_reaches_the_kiosk_and_its_supervisor_starts_it_again(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-    env.update(KIOSK_DATA_DIR=str(tmp_path / "data"), KIOSK_NAME="hall-left")
-    subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, timeout=120)
-    token = subprocess.run(
-        [*KIOSK, "token", "create", "--role", "ops", "--name", "facility tool"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout.strip()
+    env = kiosk_env(KIOSK_DATA_DIR=str(tmp_path / "data"), KIOSK_NAME="hall-left")
+    token = office_ready(env, "ops", "facility tool")
     office, kiosk = free_port(), free_port()
     supervisor = Supervisor(
         [*KIOSK, "serve", "--port", str(office), "--kiosk-port", str(kiosk)], env, tmp_path / "serve.log"

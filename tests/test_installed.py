@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.system import missing
-
-KIOSK = [sys.executable, "-m", "kiosk.cli"]
+from tests.system import KIOSK, missing
 
 
 def fresh_env(**extra) -> dict:

@@ -5,7 +5,6 @@ import datetime as dt
 import fcntl
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -27,8 +26,7 @@ from kiosk.storage import (
     schema_is_current,
     while_behind,
 )
-
-KIOSK = [sys.executable, "-m", "kiosk.cli"]
+from tests.system import KIOSK
 
 
 def test_migrations_match_the_declared_schema(engine):

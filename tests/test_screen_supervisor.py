@@ -21,9 +21,17 @@ import pytest
 
 from kiosk.screen import rotated
 from tests.live import CHROMIUM, CHROMIUM_ARGS
-from tests.system import free_port, missing, require_debian_packages, stop_group, wait_until
+from tests.system import (
+    KIOSK,
+    free_port,
+    kiosk_env,
+    missing,
+    office_ready,
+    require_debian_packages,
+    stop_group,
+    wait_until,
+)
 
-KIOSK = [sys.executable, "-m", "kiosk.cli"]
 SCREEN = [sys.executable, "-m", "kiosk.screen"]
 
 
@@ -42,17 +50,8 @@ def browsers_started(log: Path) -> list[int]:
 @pytest.mark.browser
 def test_the_screen_waits_for_the_app_and_restarts_its_browser_when_asked_or_stuck(tmp_path):
     require_debian_packages("chromium")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-    env.update(KIOSK_DATA_DIR=str(tmp_path / "data"), KIOSK_NAME="hall-left")
-    subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, timeout=120)
-    token = subprocess.run(
-        [*KIOSK, "token", "create", "--role", "ops", "--name", "facility tool"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout.strip()
+    env = kiosk_env(KIOSK_DATA_DIR=str(tmp_path / "data"), KIOSK_NAME="hall-left")
+    token = office_ready(env, "ops", "facility tool")
     office, port = free_port(), free_port()
     kiosk = f"http://127.0.0.1:{port}"
     browser = [CHROMIUM, *CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'profile'}", "{start}"]

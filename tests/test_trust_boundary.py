@@ -23,10 +23,18 @@ from pathlib import Path
 
 from kiosk.site import DEMO_PROFILE as DEMO_SITE
 from tests.sites import site_variant
-from tests.system import free_port, missing, require_debian_packages, stop_group, wait_until
+from tests.system import (
+    KIOSK,
+    free_port,
+    kiosk_env,
+    missing,
+    office_ready,
+    require_debian_packages,
+    stop_group,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-KIOSK = [sys.executable, "-m", "kiosk.cli"]
 HOST_SIDE, OTHER_SIDE = "10.203.0.1", "10.203.0.2"  # TEST-NET-like private pair of the veth link
 KIOSK_SCREENS = ["/kiosk/", "/kiosk/visit", "/kiosk/lost", "/kiosk/identify", "/kiosk/identify/number"]
 KIOSK_SCREENS += ["/kiosk/check", "/kiosk/confirm", "/kiosk/ticket", "/kiosk/card", "/kiosk/dev/cards"]
@@ -60,17 +68,8 @@ class Served:
 @contextlib.contextmanager
 def serving(tmp: Path, site: Path, host: str = "0.0.0.0"):
     """`kiosk init-db`, a kiosk token and `kiosk serve` on two free ports, as an office runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-    env.update(KIOSK_SITE=str(site), KIOSK_DATA_DIR=str(tmp / "data"))
-    subprocess.run([*KIOSK, "init-db"], env=env, check=True, capture_output=True, timeout=120)
-    token = subprocess.run(
-        [*KIOSK, "token", "create", "--role", "kiosk", "--name", "hall"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout.strip()
+    env = kiosk_env(KIOSK_SITE=str(site), KIOSK_DATA_DIR=str(tmp / "data"))
+    token = office_ready(env, "kiosk", "hall")
     served = Served(free_port(), free_port(), token, tmp / "serve.log")
     args = ["serve", "--host", host, "--port", str(served.office), "--kiosk-port", str(served.kiosk)]
     with open(served.log, "w") as log:
