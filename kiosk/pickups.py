@@ -241,7 +241,7 @@ def import_pickups(engine: Engine, data: bytes, today: dt.date, now: dt.datetime
                 with conn.begin():
                     conn.execute(
                         _staged.insert(),
-                        [_columns(row) for row in rows[start : start + STAGE_BATCH]],
+                        [dataclasses.asdict(row) for row in rows[start : start + STAGE_BATCH]],
                     )
             conn.execution_options(readonly=False)
             # the merge runs on the connection that holds the staged rows: it takes the lock itself
@@ -252,10 +252,6 @@ def import_pickups(engine: Engine, data: bytes, today: dt.date, now: dt.datetime
             with conn.begin():
                 _staged.drop(conn, checkfirst=True)
     return len(rows)
-
-
-def _columns(pickup: Pickup) -> dict:
-    return dataclasses.asdict(pickup)
 
 
 def _merge_staged(conn: Connection, now: dt.datetime) -> None:
@@ -416,10 +412,11 @@ def send_reminders(engine: Engine, today: dt.date, reminder_days: int, language:
     written = 0
     for card in cards:
         with writing(engine) as conn:
-            row = conn.execute(select(pickups).where(pickups.c.card_number == card, due)).first()
-            if row is None:  # handed over, or reminded by another instance, meanwhile
+            # the update decides: another instance's, once committed, leaves this one nothing
+            taken = conn.execute(update(pickups).where(pickups.c.card_number == card, due).values(reminded_at=now))
+            if taken.rowcount != 1:  # handed over, or reminded by another instance, meanwhile
                 continue
-            conn.execute(update(pickups).where(pickups.c.card_number == card).values(reminded_at=now))
+            row = conn.execute(select(pickups).where(pickups.c.card_number == card)).one()
             outbox.enqueue(
                 conn,
                 channel=CHANNEL[row.contact_kind],
@@ -445,7 +442,7 @@ def save(engine: Engine, values: dict[str, str], today: dt.date, now: dt.datetim
     if pickup is None:
         raise PickupImportError(wrong)
     dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
-    row = dict(_columns(pickup), imported_at=now)
+    row = dict(dataclasses.asdict(pickup), imported_at=now)
     stmt = dialect.insert(pickups).values(**row)
     with writing(engine) as conn:
         conn.execute(

@@ -108,8 +108,9 @@ class Ticketing:
         remember: Callable[[Issued], None] = lambda issued: None,
     ) -> Outcome:
         """This screen's one ticket. `contact` is the citizen's e-mail address or phone number
-        for a code request, or for a message when the turn is near; `remember` is told the ticket as soon as it exists, before the
-        code request and the printer, so that nothing after it keeps it from the screen."""
+        for a code request, or for a message when the turn is near; `remember` is told the
+        ticket as soon as it exists, before the code request and the printer, so that nothing
+        after it keeps it from the screen."""
         claim, first = self._screens.claim(screen_id)
         if not first:
             return claim.wait(self.wait_s)

@@ -4,6 +4,7 @@ others. The contact is checked as the file's other fields are, kept when a file 
 comes in, and dropped when the card is handed over."""
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -83,3 +84,25 @@ def test_the_reminder_is_a_message_where_there_is_a_contact_and_a_letter_otherwi
         (collected,) = pickups.entries(office.engine, "collected", "B987654321")
     assert (collected.contact, collected.contact_kind) == (None, None)
     assert day_closed(app, clock, days=31) == 1  # the text message's card only
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_instances_at_their_housekeeping_together_remind_each_card_once(app, clock):
+    many = [f'C{n:09d},90010100123,"Voorbeeld, Sam",Kast B,2026-10-01,sam{n}@example.org,\n' for n in range(40)]
+    with app.app_context():
+        pickups.import_pickups(office.engine, (HEADER + "".join(many)).encode(), TODAY, clock())
+        engine = office.engine
+    together = threading.Barrier(2)
+    counts: list[int] = []
+
+    def housekeeping() -> None:
+        together.wait(timeout=30)
+        counts.append(pickups.send_reminders(engine, TODAY, 30, "nl", clock()))
+
+    instances = [threading.Thread(target=housekeeping) for _ in range(2)]
+    for instance in instances:
+        instance.start()
+    for instance in instances:
+        instance.join(timeout=60)
+    assert sum(counts) == 40 and len(reminders_written(app)) == 40
+    assert len({m.address for m in reminders_written(app)}) == 40
