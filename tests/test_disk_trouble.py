@@ -33,13 +33,13 @@ def small_tmpfs(path: Path, size: str = "4m"):
 
 
 def fill(directory: Path) -> Path:
-    """A file that takes every free block."""
+    """A file that takes every free block. Unbuffered: a buffered file's close would try its
+    last partial block again and fail with ENOSPC in turn."""
     filler = directory / "filler"
-    with open(filler, "wb") as out:
+    with open(filler, "wb", buffering=0) as out:
         try:
             while True:
                 out.write(bytes(65536))
-                out.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     return filler
