@@ -88,4 +88,17 @@ def test_main_buttons_are_in_sight_and_within_reach(app, kiosk, reader, large):
         kiosk.goto(base + "/kiosk/identify/number?visit=pickup")
         look(f"{lang} keypad", ".key")
         through_the_visits(kiosk, reader, base, CARDS.items(), lambda name, lang=lang: look(f"{lang} {name}"))
+        # the visits under a card's notice: one someone left (in before the start screen), and
+        # the citizen's own (put in on the start screen)
+        for kind in ("left", "own"):
+            if kind == "left":
+                reader.insert("adult-f-plus")
+            kiosk.goto(base + "/kiosk/")
+            if kind == "own":
+                reader.insert("adult-f-plus")
+                expect(kiosk.locator('[data-card-notice="own"]')).to_be_visible()
+            kiosk.locator(f".language-choices a[lang={lang}]").tap()
+            expect(kiosk.locator(f'[data-card-notice="{kind}"]')).to_be_visible()
+            look(f"{lang} visit, card {kind}", ".visits a")
+            reader.remove()
     assert not far, "out of reach, out of sight or not accessible:\n" + "\n".join(f"{k}: {v}" for k, v in far.items())
