@@ -144,7 +144,10 @@ def test_the_api_imports_lists_and_hands_over_with_the_right_tokens(app):
     assert good.get_json() == {"imported": 2}
     assert client.get("/api/pickups", headers=bearer(kiosk)).status_code == 403
     listed = client.get("/api/pickups?status=ready", headers=bearer(desk)).get_json()["pickups"]
-    assert [p["card_number"] for p in listed] == ["B987654321", "B123456789"]
+    assert [(p["card_number"], p["reminder_by"]) for p in listed] == [
+        ("B987654321", "letter"),
+        ("B123456789", "letter"),
+    ]
     assert client.post("/api/pickups/B123456789/collected", headers=bearer(desk)).status_code == 200
     assert client.post("/api/pickups/B123456789/collected", headers=bearer(desk)).status_code == 404  # not twice
     collected = client.get("/api/pickups?status=collected", headers=bearer(desk)).get_json()["pickups"]

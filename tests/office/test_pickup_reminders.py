@@ -72,6 +72,12 @@ def test_the_reminder_is_a_message_where_there_is_a_contact_and_a_letter_otherwi
     assert mail["To"] == "sam@example.org" and mail["Content-Language"] == "fr"
     assert b"90010100123" not in mailbox.raw[0] and b"Voorbeeld" not in mailbox.raw[0]
 
+    listed = SignedIn(client, "clerk").get("/api/pickups").get_json()["pickups"]
+    assert {p["card_number"]: p["reminder_by"] for p in listed} == {
+        "B123456789": "letter",
+        "B987654321": "email",
+        "B555555555": "phone",
+    }
     # the letters are for the card without a contact
     letters = SignedIn(client, "supervisor").client.get("/office/pickups/reminders").get_data(as_text=True)
     assert "B123456789" in letters and "B987654321" not in letters
