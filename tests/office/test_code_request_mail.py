@@ -133,6 +133,7 @@ def test_from_the_kiosk_to_collection_in_the_browser_with_the_mail_sent_again(
     with app.app_context():
         (listed,) = code_requests.listing(office.engine, office.site.codes, office.queue.today())
     assert listed.national_number and listed.national_number.encode() not in mailbox.raw[0]
+    assert b"Testperson" not in mailbox.raw[0]  # the card holder's name
     supervisor.reload()
     expect(supervisor.locator("table.retrying")).to_have_count(0)
 
