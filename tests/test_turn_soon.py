@@ -1,5 +1,5 @@
 """A message when the turn is near: asked for on the status page or at the kiosk (with any
-visit, a code request's contact too), written once when the site's number of people are
+visit, a site's own service too, a code request's contact too), written once when the site's number of people are
 still ahead, and sent."""
 
 import re
@@ -12,10 +12,11 @@ from kiosk.extensions import office
 from kiosk.housekeeping import close_day
 from kiosk.schema import outbox as outbox_table
 from tests.citizen.conftest import reader  # noqa: F401 - fixture
-from tests.citizen.screens import check_screen, flow_id
+from tests.citizen.screens import SITE_SERVICE, check_screen, flow_id
 from tests.citizen.test_code_requests import contact_error, csrf_token
 from tests.conftest import bearer
 from tests.mail import mail_config
+from tests.sites import site_variant
 
 ADDRESS = "alex.citizen@example.org"
 
@@ -140,3 +141,32 @@ def test_without_the_setting_the_status_page_offers_nothing(tmp_path, clock, dat
     assert "A message when" not in client.get(status_path(ticket)).get_data(as_text=True)
     assert client.post(status_path(ticket) + "/alert", data={"contact": ADDRESS}).status_code in (400, 404)
     app.extensions["office"]["engine"].dispose()
+
+
+def test_a_sites_own_service_asks_for_it_on_its_confirm_screen(tmp_path, clock, database_url):
+    from kiosk import create_app
+    from kiosk.storage import migrate
+
+    site = site_variant(tmp_path, SITE_SERVICE, ("[kiosk]\n", "[kiosk]\nturn_soon_ahead = 2\n"))
+    app = create_app(
+        {"SITE": str(site), "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True, "DATABASE_URL": database_url}
+    )
+    with app.app_context():
+        migrate(office.engine)
+    client = app.test_client()
+    try:
+        client.get("/kiosk/visit?lang=en")
+        page = client.get("/kiosk/confirm?visit=residence_certificate").get_data(as_text=True)
+        assert "We use it only to send you a message today when 2 people are ahead of you." in page
+        ticked = re.findall(r'name="confirmed" value="([^"]+)"', page)
+        form = {"csrf_token": csrf_token(page), "flow_id": flow_id(page), "confirmed": ticked, "contact": ADDRESS}
+        taken = client.post("/kiosk/confirm", data=form)
+        assert taken.status_code == 302 and taken.headers["Location"].endswith("/kiosk/ticket")
+        assert "You will get a message when 2 people are ahead of you." in client.get("/kiosk/ticket").get_data(
+            as_text=True
+        )
+        with app.app_context():
+            (ticket,) = office.queue.waiting()
+            assert ticket.service == "residence_certificate" and turn_soon.subscribed(office.engine, ticket.id)
+    finally:
+        app.extensions["office"]["engine"].dispose()

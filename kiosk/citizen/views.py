@@ -598,8 +598,9 @@ def check():
 
 
 def asks_contact(visit: str) -> bool:
-    """The check screen offers a contact field for a code request (to tell the citizen the
-    codes are in) and, where the site sends one, for a message when the turn is near."""
+    """The screen before the ticket offers a contact field for a code request (to tell the
+    citizen the codes are in) and, where the site sends one, for a message when the turn is
+    near, whatever the visit."""
     return visit == "new_codes" or bool(office.site.kiosk.turn_soon_ahead)
 
 
@@ -664,13 +665,17 @@ def confirm():
             ticked=set(form.confirmed.data or ()),
             today=office.queue.today(),
         )
-        return take_ticket(flow, service.id, checkin, "")
+        contact = (form.contact.data or "") if asks_contact(service.id) else ""
+        return take_ticket(flow, service.id, checkin, contact)
     return render_template(
         "citizen/confirm.html",
         form=form,
+        service_id=service.id,
         service_title=service_name(service, lang),
         fee=fee_text(service, lang),
         paid=bool(service.fee_cents),
+        asks_contact=asks_contact(service.id),
+        turn_soon_ahead=office.site.kiosk.turn_soon_ahead,
     )
 
 

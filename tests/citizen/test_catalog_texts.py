@@ -17,6 +17,7 @@ from kiosk.extensions import office
 from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.pickups import import_pickups
 from tests.citizen.screens import through_the_visits
+from tests.sites import site_variant
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -70,14 +71,17 @@ def pseudo_catalogs(folder: Path, languages) -> Path:
 @pytest.fixture
 def app_config(app_config, tmp_path, demo_site):
     folder = pseudo_catalogs(tmp_path / "pseudo", demo_site.languages)
-    return {**app_config, "BABEL_TRANSLATION_DIRECTORIES": str(folder)}
+    # with the message when the turn is near, so that every check screen asks for a contact
+    site = site_variant(tmp_path, ("[kiosk]\n", "[kiosk]\nturn_soon_ahead = 2\n"))
+    return {**app_config, "SITE": str(site), "BABEL_TRANSLATION_DIRECTORIES": str(folder)}
 
 
 @pytest.fixture(autouse=True)
 def marked_catalogs_only_here(app):
     """Flask-Babel keeps the catalogs it loaded on its one Babel object, for every app of the
     process: this app must not find another's, nor leave its marked ones to the next."""
-    cache = app.extensions["babel"].instance.domain_instance.cache
+    with app.app_context():  # the domain is made on first use, from the current app
+        cache = app.extensions["babel"].instance.domain_instance.cache
     cache.clear()
     yield
     cache.clear()
