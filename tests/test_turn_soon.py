@@ -2,7 +2,9 @@
 visit, a site's own service too, a code request's contact too), written once when the site's number of people are
 still ahead, and sent."""
 
+import contextlib
 import re
+from pathlib import Path
 
 import pytest
 
@@ -106,10 +108,12 @@ def test_the_contact_of_a_code_request_asks_for_it_too_and_is_forgotten_with_the
         assert not turn_soon.subscribed(office.engine, issued.ticket_id)
 
 
-def checked_in(client, page: str, contact: str):
+def checked_in(client, page: str, contact: str, screen: str = "check"):
+    """The screen before the ticket (`check`, or `confirm` for a site's own service) posted
+    with everything ticked and `contact`."""
     ticked = re.findall(r'name="confirmed" value="([^"]+)"', page)
     form = {"csrf_token": csrf_token(page), "flow_id": flow_id(page), "confirmed": ticked, "contact": contact}
-    return client.post("/kiosk/check", data=form)
+    return client.post(f"/kiosk/{screen}", data=form)
 
 
 def test_a_walk_in_leaves_a_contact_at_the_kiosk_and_gets_the_message(app, client, reader, mailbox):  # noqa: F811
@@ -129,38 +133,38 @@ def test_a_walk_in_leaves_a_contact_at_the_kiosk_and_gets_the_message(app, clien
     assert mailbox.count() == 1 and mailbox.received[0]["To"] == ADDRESS
 
 
-def test_without_the_setting_the_status_page_offers_nothing(tmp_path, clock, database_url):
+@contextlib.contextmanager
+def own_app(tmp_path, clock, database_url, site: Path | None = None):
+    """An app of the test's own, with `site` (the demo's without mail by default)."""
     from kiosk import create_app
     from kiosk.storage import migrate
 
-    app = create_app({"DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True, "DATABASE_URL": database_url})
+    config = {"DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True, "DATABASE_URL": database_url}
+    app = create_app({**config, **({"SITE": str(site)} if site else {})})
     with app.app_context():
         migrate(office.engine)
-    client = app.test_client()
-    ticket = issue(client)
-    assert "A message when" not in client.get(status_path(ticket)).get_data(as_text=True)
-    assert client.post(status_path(ticket) + "/alert", data={"contact": ADDRESS}).status_code in (400, 404)
-    app.extensions["office"]["engine"].dispose()
+    try:
+        yield app
+    finally:
+        app.extensions["office"]["engine"].dispose()
+
+
+def test_without_the_setting_the_status_page_offers_nothing(tmp_path, clock, database_url):
+    with own_app(tmp_path, clock, database_url) as app:
+        client = app.test_client()
+        ticket = issue(client)
+        assert "A message when" not in client.get(status_path(ticket)).get_data(as_text=True)
+        assert client.post(status_path(ticket) + "/alert", data={"contact": ADDRESS}).status_code in (400, 404)
 
 
 def test_a_sites_own_service_asks_for_it_on_its_confirm_screen(tmp_path, clock, database_url):
-    from kiosk import create_app
-    from kiosk.storage import migrate
-
     site = site_variant(tmp_path, SITE_SERVICE, ("[kiosk]\n", "[kiosk]\nturn_soon_ahead = 2\n"))
-    app = create_app(
-        {"SITE": str(site), "DATA_DIR": str(tmp_path), "CLOCK": clock, "TESTING": True, "DATABASE_URL": database_url}
-    )
-    with app.app_context():
-        migrate(office.engine)
-    client = app.test_client()
-    try:
+    with own_app(tmp_path, clock, database_url, site) as app:
+        client = app.test_client()
         client.get("/kiosk/visit?lang=en")
         page = client.get("/kiosk/confirm?visit=residence_certificate").get_data(as_text=True)
         assert "We use it only to send you a message today when 2 people are ahead of you." in page
-        ticked = re.findall(r'name="confirmed" value="([^"]+)"', page)
-        form = {"csrf_token": csrf_token(page), "flow_id": flow_id(page), "confirmed": ticked, "contact": ADDRESS}
-        taken = client.post("/kiosk/confirm", data=form)
+        taken = checked_in(client, page, ADDRESS, screen="confirm")
         assert taken.status_code == 302 and taken.headers["Location"].endswith("/kiosk/ticket")
         assert "You will get a message when 2 people are ahead of you." in client.get("/kiosk/ticket").get_data(
             as_text=True
@@ -168,5 +172,3 @@ def test_a_sites_own_service_asks_for_it_on_its_confirm_screen(tmp_path, clock, 
         with app.app_context():
             (ticket,) = office.queue.waiting()
             assert ticket.service == "residence_certificate" and turn_soon.subscribed(office.engine, ticket.id)
-    finally:
-        app.extensions["office"]["engine"].dispose()
