@@ -371,24 +371,10 @@ def entries(
             )
         )
     order = pickups.c.collected_at.desc() if status == "collected" else pickups.c.arrived_on
+    columns = [pickups.c[field.name] for field in dataclasses.fields(Entry)]
     with reading(engine) as conn:
-        rows = conn.execute(select(pickups).where(*clauses).order_by(order, pickups.c.card_number).limit(limit)).all()
-    return [
-        Entry(
-            row.card_number,
-            row.national_number,
-            row.name,
-            row.storage,
-            row.arrived_on,
-            row.collected_at,
-            row.collected_by,
-            row.reminded_at,
-            row.contact_kind,
-            row.contact,
-            row.language,
-        )
-        for row in rows
-    ]
+        rows = conn.execute(select(*columns).where(*clauses).order_by(order, pickups.c.card_number).limit(limit))
+        return [Entry(**row._mapping) for row in rows]
 
 
 def _reminder_due(today: dt.date, reminder_days: int) -> ColumnElement[bool]:
