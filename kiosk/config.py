@@ -6,8 +6,10 @@ KIOSK_SITE (default: the demo profile).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from .site import DEMO_PROFILE, load_site_profile
@@ -62,8 +64,16 @@ def _stored_secret(data_dir: Path) -> str:
     """One random key per installation, made on first start and kept."""
     path = data_dir / "secret_key"
     if not path.exists():
+        # Several processes may start at once (init-db, the app): each writes a whole key to a
+        # file of its own and links it into place; the first link wins, and nobody ever reads a
+        # key half written.
         private_directory(data_dir)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(32))
+        fd, draft = tempfile.mkstemp(dir=data_dir, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
