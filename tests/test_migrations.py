@@ -3,7 +3,6 @@
 import contextlib
 import datetime as dt
 import fcntl
-import multiprocessing
 import os
 import subprocess
 import threading
@@ -16,7 +15,6 @@ from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from kiosk.config import _stored_secret
 from kiosk.schema import metadata, tickets
 from kiosk.storage import (
     MIGRATION_LOCK_KEY,
@@ -72,27 +70,6 @@ def test_calling_next_does_not_read_the_history(queue):
     steps = [step[-1] for step in plans[0]] if plans else []
     assert any("USING INDEX ix_tickets_counter" in step for step in steps), (held, plans)
     assert not any(step.startswith("SCAN tickets") for step in steps), plans  # (sorting the few held is fine)
-
-
-def _key_when_released(barrier, data_dir: Path, keys) -> None:
-    barrier.wait(timeout=30)
-    keys.put(_stored_secret(data_dir))
-
-
-def test_processes_started_together_share_one_whole_secret_key(tmp_path):
-    # The first start of init-db and the app at once: every process reads the one key written,
-    # none stops on the file another has just made, none reads it half written.
-    context = multiprocessing.get_context("fork")
-    barrier, keys = context.Barrier(8), context.Queue()
-    processes = [context.Process(target=_key_when_released, args=(barrier, tmp_path / "data", keys)) for _ in range(8)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(timeout=60)
-    assert [process.exitcode for process in processes] == [0] * 8
-    found = {keys.get(timeout=5) for _ in processes}
-    assert len(found) == 1 and len(found.pop()) == 64, found
-    assert [path.name for path in (tmp_path / "data").iterdir()] == ["secret_key"]
 
 
 def test_init_dbs_started_together_all_succeed(database_url, tmp_path):

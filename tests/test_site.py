@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime as dt
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -193,6 +194,27 @@ def test_defaults_then_profile_then_environment_then_explicit(tmp_path):
     assert (from_env["DATABASE_URL"], from_env["SECRET_KEY"]) == ("sqlite:///from-env.db", "s3")
     explicit = build_config(str(tmp_path), {"DATABASE_URL": "sqlite:///explicit.db"}, environ=env)
     assert explicit["DATABASE_URL"] == "sqlite:///explicit.db"
+
+
+def _key_when_released(barrier, data_dir: Path, keys) -> None:
+    barrier.wait(timeout=30)
+    keys.put(build_config(str(data_dir), {}, environ={})["SECRET_KEY"])
+
+
+def test_processes_started_together_share_one_whole_secret_key(tmp_path):
+    # The first start of init-db and the app at once: every process reads the one key written,
+    # none stops on the file another has just made, none reads it half written.
+    context = multiprocessing.get_context("fork")
+    barrier, keys = context.Barrier(8), context.Queue()
+    processes = [context.Process(target=_key_when_released, args=(barrier, tmp_path / "data", keys)) for _ in range(8)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0] * 8
+    found = {keys.get(timeout=5) for _ in processes}
+    assert len(found) == 1 and len(found.pop()) == 64, found
+    assert [path.name for path in (tmp_path / "data").iterdir()] == ["secret_key"]
 
 
 def test_unknown_server_setting_is_refused(tmp_path):
